@@ -1,9 +1,116 @@
 package tensor
 
-// Placeholder: being implemented.
-func (cpuBackend) Attention(out, lse, q, k, v, qscale *Tensor, scale float64) {
-	panic("tensor: CPU kernel not implemented yet")
+import "github.com/nori-ml/nori/kernels/ref"
+
+// CPU attention: the flash kernels of kernels/ref, split over the worker pool.
+// The forward and the dq pass split every head into blocks of attnBlock query
+// rows, the dk/dv pass into blocks of attnBlock keys; a task is one (b, h,
+// block) item. Every output row belongs to exactly one item and the ref
+// kernels' arithmetic for a row does not depend on the block it is computed
+// in, so results are bit-identical for any worker count.
+
+// attnBlock is the number of query rows (or keys) per parallel item: a
+// multiple of the ref kernels' blocks (so no item ends in a partial block
+// except at the end of a head), small enough to balance short heads over the
+// cores.
+const attnBlock = ref.AttnKeyTile
+
+// attnMinWork is the least number of flops a Parallel task should carry,
+// so tiny heads (few tokens) are grouped rather than dispatched one by one.
+const attnMinWork = 1 << 18
+
+// attnHead returns head (b, h) of q, k, v (and qscale) as a ref.AttnHead.
+func attnHead[T Float](q, k, v, qscale *Tensor, scale float64, b, h int) ref.AttnHead[T] {
+	hd := ref.AttnHead[T]{
+		Q:       cpuData[T](q)[b*q.strides[0]+h*q.strides[1]:],
+		K:       cpuData[T](k)[b*k.strides[0]+h*k.strides[1]:],
+		V:       cpuData[T](v)[b*v.strides[0]+h*v.strides[1]:],
+		QStride: q.strides[2], KStride: k.strides[2], VStride: v.strides[2],
+		Nq: q.shape[2], Nk: k.shape[2], D: q.shape[3],
+		Scale: scale,
+	}
+	if qscale != nil {
+		hd.QScale = cpuData[T](qscale)[(b*q.shape[1]+h)*hd.Nq:][:hd.Nq]
+	}
+	return hd
 }
+
+// attnItems calls fn(b, h, lo, hi, ws) for every block [lo, hi) of n rows of
+// every head, in parallel; flopsPerRow sizes the tasks and ws is a scratch
+// workspace for head dimension d, one per task.
+func attnItems(bs, hs, n, d, flopsPerRow int, fn func(b, h, lo, hi int, ws []float64)) {
+	blocks := (n + attnBlock - 1) / attnBlock
+	if blocks == 0 {
+		return
+	}
+	perItem := max(1, min(n, attnBlock)*flopsPerRow)
+	Parallel(bs*hs*blocks, max(1, attnMinWork/perItem), func(lo, hi int) {
+		ws := make([]float64, ref.AttentionWorkspace(d))
+		for it := lo; it < hi; it++ {
+			blk, bh := it%blocks, it/blocks
+			r0 := blk * attnBlock
+			fn(bh/hs, bh%hs, r0, min(r0+attnBlock, n), ws)
+		}
+	})
+}
+
+func (cpuBackend) Attention(out, lse, q, k, v, qscale *Tensor, scale float64) {
+	switch q.DType() {
+	case Float32:
+		attentionCPU[float32](out, lse, q, k, v, qscale, scale)
+	case Float64:
+		attentionCPU[float64](out, lse, q, k, v, qscale, scale)
+	}
+}
+
+func attentionCPU[T Float](out, lse, q, k, v, qscale *Tensor, scale float64) {
+	bs, hs, nq, d := q.shape[0], q.shape[1], q.shape[2], q.shape[3]
+	nk := k.shape[2]
+	o, l := cpuData[T](out), cpuData[T](lse)
+	attnItems(bs, hs, nq, d, 4*nk*d+nk, func(b, h, lo, hi int, ws []float64) {
+		head := (b*hs + h) * nq
+		ref.AttentionForward(o[head*d:][:nq*d], l[head:][:nq], attnHead[T](q, k, v, qscale, scale, b, h), lo, hi, ws)
+	})
+}
+
 func (cpuBackend) AttentionGrad(dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse *Tensor, scale float64) {
-	panic("tensor: CPU kernel not implemented yet")
+	switch q.DType() {
+	case Float32:
+		attentionGradCPU[float32](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, scale)
+	case Float64:
+		attentionGradCPU[float64](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, scale)
+	}
+}
+
+// attentionGradCPU runs the two deterministic passes of the ref backward:
+// dq (and dqscale) parallel over query blocks, then dk and dv parallel over
+// key blocks, each recomputing the probabilities from lse.
+func attentionGradCPU[T Float](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse *Tensor, scale float64) {
+	bs, hs, nq, d := q.shape[0], q.shape[1], q.shape[2], q.shape[3]
+	nk := k.shape[2]
+	gq, gk, gv := cpuData[T](dq), cpuData[T](dk), cpuData[T](dv)
+	g, o, l := cpuData[T](dout), cpuData[T](out), cpuData[T](lse)
+	var gs []T
+	if dqscale != nil {
+		gs = cpuData[T](dqscale)
+	}
+	// headArgs returns the per-head slices of the [B,H,Nq,...] tensors.
+	headArgs := func(b, h int) (hd ref.AttnHead[T], gh, oh, lh []T) {
+		i := (b*hs + h) * nq
+		return attnHead[T](q, k, v, qscale, scale, b, h), g[i*d:][:nq*d], o[i*d:][:nq*d], l[i:][:nq]
+	}
+	attnItems(bs, hs, nq, d, 6*nk*d+nk, func(b, h, lo, hi int, ws []float64) {
+		hd, gh, oh, lh := headArgs(b, h)
+		i := (b*hs + h) * nq
+		var gsh []T
+		if gs != nil {
+			gsh = gs[i:][:nq]
+		}
+		ref.AttentionBackwardQ(gq[i*d:][:nq*d], gsh, gh, oh, lh, hd, lo, hi, ws)
+	})
+	attnItems(bs, hs, nk, d, 8*nq*d+nq, func(b, h, lo, hi int, ws []float64) {
+		hd, gh, oh, lh := headArgs(b, h)
+		j := (b*hs + h) * nk * d
+		ref.AttentionBackwardKV(gk[j:][:nk*d], gv[j:][:nk*d], gh, oh, lh, hd, lo, hi, ws)
+	})
 }
