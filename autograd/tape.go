@@ -77,7 +77,8 @@ func (tp *Tape) result(value *tensor.Tensor, owned bool, back func(g *tensor.Ten
 }
 
 // accum adds g into v.Grad when v requires a gradient. fresh says that g was
-// allocated for this call alone, so it can be adopted instead of copied.
+// allocated for this call alone, so it can be adopted instead of copied, or
+// freed at once once added. When v takes no gradient, g is left alone.
 func (tp *Tape) accum(v *Var, g *tensor.Tensor, fresh bool) {
 	if v == nil || !v.requiresGrad {
 		return
@@ -87,16 +88,23 @@ func (tp *Tape) accum(v *Var, g *tensor.Tensor, fresh bool) {
 	}
 	switch {
 	case v.Grad != nil:
-		tensor.Axpby(v.Grad, g.Contiguous(), 1, 1)
+		c := g
+		if !g.IsContiguous() {
+			c = g.Clone() // Axpby wants contiguous operands
+		}
+		tensor.Axpby(v.Grad, c, 1, 1)
+		if c != g {
+			c.Release()
+		}
 		if fresh {
-			tp.own(g)
+			g.Release() // nothing else reads it: back to the pool now
 		}
 	case v.leaf:
 		// Leaf gradients live with the Var across steps: a buffer of its own.
 		v.Grad = tensor.New(v.Value.Device(), v.Value.DType(), v.Value.Shape()...)
 		v.Grad.CopyFrom(g)
 		if fresh {
-			tp.own(g)
+			g.Release()
 		}
 	case fresh && g.IsContiguous():
 		v.Grad = g
@@ -115,20 +123,24 @@ func (tp *Tape) Backward(loss *Var) {
 	}
 	seed := tensor.New(loss.Value.Device(), loss.Value.DType(), loss.Value.Shape()...)
 	seed.Backend().Fill(seed, 1)
-	tp.BackwardWith(loss, seed)
+	tp.backward(loss, seed, true)
 }
 
 // BackwardWith back-propagates the given gradient of out (same shape).
 // Gradients of intermediate Vars are freed as soon as their op has been
 // differentiated, so peak memory stays near that of the forward pass.
-func (tp *Tape) BackwardWith(out *Var, grad *tensor.Tensor) {
+func (tp *Tape) BackwardWith(out *Var, grad *tensor.Tensor) { tp.backward(out, grad, false) }
+
+// backward is BackwardWith; fresh says grad was allocated for this call (the
+// seed of Backward) and can be adopted.
+func (tp *Tape) backward(out *Var, grad *tensor.Tensor, fresh bool) {
 	if !tp.record {
 		panic("autograd: Backward on a NoGrad tape")
 	}
 	if !out.requiresGrad {
 		panic("autograd: Backward from a Var that does not require a gradient")
 	}
-	tp.accum(out, grad, false)
+	tp.accum(out, grad, fresh)
 	for i := len(tp.nodes) - 1; i >= 0; i-- {
 		n := tp.nodes[i]
 		if n.out.Grad == nil {
@@ -136,7 +148,11 @@ func (tp *Tape) BackwardWith(out *Var, grad *tensor.Tensor) {
 		}
 		n.backward(n.out.Grad)
 		if !n.out.leaf {
-			n.out.Grad = nil // owned by the tape; freed on Release
+			// Backward rules copy the gradient they are given, never keep
+			// it, so it can go back to the pool now (the tape's later
+			// Release of the same tensor is then a no-op).
+			n.out.Grad.Release()
+			n.out.Grad = nil
 		}
 	}
 }
