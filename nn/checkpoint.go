@@ -280,8 +280,8 @@ func checkFormatVersion(meta map[string]string) error {
 		return errors.New(`metadata has "format": "nori" but no format_version`)
 	}
 	n, err := strconv.Atoi(v)
-	max, _ := strconv.Atoi(FormatVersion)
-	if err != nil || n < 1 || n > max {
+	newest, _ := strconv.Atoi(FormatVersion)
+	if err != nil || n < 1 || n > newest {
 		return fmt.Errorf("format_version %q unsupported (this build reads 1 to %s)", v, FormatVersion)
 	}
 	return nil
