@@ -71,7 +71,9 @@ func TestLayerGradients(t *testing.T) {
 	mha := NewMultiHeadAttention(b, 8, 2)
 	emb := NewEmbedding(b, 7, 3)
 	x := func(seed uint64, shape ...int) *tensor.Tensor { return randn(tensor.Float64, seed, shape...) }
-	withX := func(x *tensor.Tensor, m Module) []*tensor.Tensor { return append([]*tensor.Tensor{x}, paramValues(m)...) }
+	withX := func(x *tensor.Tensor, m Module) []*tensor.Tensor {
+		return append([]*tensor.Tensor{x}, paramValues(m)...)
+	}
 
 	runLayerGrad(t, []layerGradCase{
 		{name: "Linear", inputs: withX(x(1, 2, 3, 5), lin), f: func(tp *autograd.Tape, in []*autograd.Var) *autograd.Var {

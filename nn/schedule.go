@@ -36,11 +36,11 @@ func CosineDecay(peak, floor float64, steps int) Schedule {
 }
 
 func cosineAt(peak, floor float64, s, steps int) float64 {
+	if s >= steps { // also the whole of an empty decay
+		return floor
+	}
 	if s <= 0 {
 		return peak
-	}
-	if s >= steps {
-		return floor
 	}
 	return floor + (peak-floor)*0.5*(1+math.Cos(math.Pi*float64(s)/float64(steps)))
 }
