@@ -1,13 +1,173 @@
 package tensor
 
-// Placeholder: being implemented.
+import (
+	"fmt"
+
+	"github.com/nori-ml/nori/kernels/ref"
+)
+
+// CPU elementwise kernels: the operands are coalesced (coalesce) and walked
+// in runs that lie in one row of every operand (eachRun); each run is one
+// call of a kernels/ref loop whose op switch sits outside its inner loop.
+// dst is contiguous, so run d0 of dst is simply dst[d0 : d0+cnt].
+
+var refBinaryOps = [...]ref.BinaryOp{
+	OpAdd: ref.OpAdd, OpSub: ref.OpSub, OpMul: ref.OpMul, OpDiv: ref.OpDiv,
+	OpMaximum: ref.OpMaximum, OpMinimum: ref.OpMinimum, OpEq: ref.OpEq, OpPow: ref.OpPow,
+}
+
+var refUnaryOps = [...]ref.UnaryOp{
+	OpNeg: ref.OpNeg, OpExp: ref.OpExp, OpLog: ref.OpLog, OpTanh: ref.OpTanh,
+	OpSigmoid: ref.OpSigmoid, OpSiLU: ref.OpSiLU, OpReLU: ref.OpReLU,
+	OpGELUTanh: ref.OpGELUTanh, OpGELUErf: ref.OpGELUErf, OpSqrt: ref.OpSqrt,
+	OpSquare: ref.OpSquare, OpAbs: ref.OpAbs, OpScale: ref.OpScale,
+	OpAddScalar: ref.OpAddScalar, OpPowScalar: ref.OpPowScalar,
+	OpClampMin: ref.OpClampMin, OpClampMax: ref.OpClampMax,
+}
+
+func toRefBinary(op BinaryOp) ref.BinaryOp {
+	if int(op) >= len(refBinaryOps) {
+		panic(fmt.Sprintf("tensor: unknown binary op %d", op))
+	}
+	return refBinaryOps[op]
+}
+
+func toRefUnary(op UnaryOp) ref.UnaryOp {
+	if int(op) >= len(refUnaryOps) {
+		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
+	}
+	return refUnaryOps[op]
+}
+
 func (cpuBackend) Binary(op BinaryOp, dst, a, b *Tensor) {
-	panic("tensor: CPU kernel not implemented yet")
+	rop := toRefBinary(op)
+	if dst.DType() == Float64 {
+		binaryCPU[float64](rop, dst, a, b)
+	} else {
+		binaryCPU[float32](rop, dst, a, b)
+	}
 }
+
+func binaryCPU[T Float](op ref.BinaryOp, dst, a, b *Tensor) {
+	if dst.Numel() == 0 {
+		return
+	}
+	vs := coalesce(a, b)
+	dd, ad, bd := cpuData[T](dst), cpuData[T](a), cpuData[T](b)
+	ai, bi := vs[0].lastStride(), vs[1].lastStride()
+	eachRun(vs, func() runFunc {
+		return func(d0 int, offs []int, cnt int) {
+			ref.Binary(op, dd[d0:d0+cnt], ad[offs[0]:], ai, bd[offs[1]:], bi)
+		}
+	})
+}
+
 func (cpuBackend) Unary(op UnaryOp, dst, a *Tensor, p float64) {
-	panic("tensor: CPU kernel not implemented yet")
+	rop := toRefUnary(op)
+	if dst.DType() == Float64 {
+		unaryCPU[float64](rop, dst, a, p)
+	} else {
+		unaryCPU[float32](rop, dst, a, p)
+	}
 }
+
+// unaryCPU applies the op straight from a unit-stride input; a strided run
+// is first gathered into its place in dst and transformed there.
+func unaryCPU[T Float](op ref.UnaryOp, dst, a *Tensor, p float64) {
+	if dst.Numel() == 0 {
+		return
+	}
+	vs := coalesce(a)
+	dd, ad := cpuData[T](dst), cpuData[T](a)
+	ai := vs[0].lastStride()
+	eachRun(vs, func() runFunc {
+		return func(d0 int, offs []int, cnt int) {
+			d := dd[d0 : d0+cnt]
+			if ai == 1 {
+				ref.Unary(op, d, ad[offs[0]:offs[0]+cnt], p)
+				return
+			}
+			ref.GatherStrided(d, ad[offs[0]:], cnt, ai)
+			ref.Unary(op, d, d, p)
+		}
+	})
+}
+
 func (cpuBackend) UnaryGrad(op UnaryOp, dx, x, y, dy *Tensor, p float64) {
-	panic("tensor: CPU kernel not implemented yet")
+	rop := toRefUnary(op)
+	if dx.DType() == Float64 {
+		unaryGradCPU[float64](rop, dx, x, y, dy, p)
+	} else {
+		unaryGradCPU[float32](rop, dx, x, y, dy, p)
+	}
 }
-func (cpuBackend) Where(dst, cond, a, b *Tensor) { panic("tensor: CPU kernel not implemented yet") }
+
+// unaryGradCPU feeds ref.UnaryGrad unit-stride runs: a strided dy run is
+// gathered into dx (the kernel may overwrite dy in place), strided x and y
+// runs into per-task scratch, and only the inputs the op reads are touched.
+func unaryGradCPU[T Float](op ref.UnaryOp, dx, x, y, dy *Tensor, p float64) {
+	if dx.Numel() == 0 {
+		return
+	}
+	usesX, usesY := ref.UnaryGradInputs(op)
+	vs := coalesce(x, y, dy)
+	dxd, xd, yd, dyd := cpuData[T](dx), cpuData[T](x), cpuData[T](y), cpuData[T](dy)
+	xi, yi, dyi := vs[0].lastStride(), vs[1].lastStride(), vs[2].lastStride()
+	eachRun(vs, func() runFunc {
+		var xs, ys []T // scratch, grown on demand
+		return func(d0 int, offs []int, cnt int) {
+			d := dxd[d0 : d0+cnt]
+			var xr, yr, dyr []T
+			if usesX {
+				xr, xs = unitRun(xd[offs[0]:], cnt, xi, xs)
+			}
+			if usesY {
+				yr, ys = unitRun(yd[offs[1]:], cnt, yi, ys)
+			}
+			if dyi == 1 {
+				dyr = dyd[offs[2] : offs[2]+cnt]
+			} else {
+				ref.GatherStrided(d, dyd[offs[2]:], cnt, dyi)
+				dyr = d
+			}
+			ref.UnaryGrad(op, d, xr, yr, dyr, p)
+		}
+	})
+}
+
+// unitRun returns the cnt elements of src with stride inc as a unit-stride
+// slice: src itself when inc is 1, else a copy in scratch (grown if needed
+// and returned for reuse).
+func unitRun[T Float](src []T, cnt, inc int, scratch []T) (run, buf []T) {
+	if inc == 1 {
+		return src[:cnt], scratch
+	}
+	if cap(scratch) < cnt {
+		scratch = make([]T, cnt)
+	}
+	run = scratch[:cnt]
+	ref.GatherStrided(run, src, cnt, inc)
+	return run, scratch
+}
+
+func (cpuBackend) Where(dst, cond, a, b *Tensor) {
+	if dst.DType() == Float64 {
+		whereCPU[float64](dst, cond, a, b)
+	} else {
+		whereCPU[float32](dst, cond, a, b)
+	}
+}
+
+func whereCPU[T Float](dst, cond, a, b *Tensor) {
+	if dst.Numel() == 0 {
+		return
+	}
+	vs := coalesce(cond, a, b)
+	dd, cd, ad, bd := cpuData[T](dst), cpuData[T](cond), cpuData[T](a), cpuData[T](b)
+	ci, ai, bi := vs[0].lastStride(), vs[1].lastStride(), vs[2].lastStride()
+	eachRun(vs, func() runFunc {
+		return func(d0 int, offs []int, cnt int) {
+			ref.Where(dd[d0:d0+cnt], cd[offs[0]:], ci, ad[offs[1]:], ai, bd[offs[2]:], bi)
+		}
+	})
+}

@@ -125,7 +125,8 @@ func Where(cond, a, b *Tensor) *Tensor {
 // broadcasts to a's shape.
 func MaskedFill(a, mask *Tensor, v float64) *Tensor {
 	checkCompute("MaskedFill", a, mask)
-	if _, err := BroadcastShapes(a.shape, mask.shape); err != nil || len(mask.shape) > len(a.shape) {
+	// The mask must broadcast to a's shape itself, not merely with it.
+	if s, err := BroadcastShapes(a.shape, mask.shape); err != nil || !s.Equal(a.shape) {
 		panic(fmt.Sprintf("tensor.MaskedFill: mask %v does not broadcast to %v", mask.shape, a.shape))
 	}
 	fill := like(a, 1)
