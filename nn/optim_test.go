@@ -333,3 +333,16 @@ func TestOptimizerLoadStateErrors(t *testing.T) {
 	}
 	assertBits(t, "state untouched by failed loads", opt.State().Tensors[0].Value, mStore)
 }
+
+func TestMuonZeroGradient(t *testing.T) {
+	// A zero gradient must not produce NaN (the norm is guarded by 1e-7):
+	// only the decoupled weight decay acts.
+	ps := optimParams(tensor.Float32, 6, []int{5, 7})
+	want := ps[0].Var.Value.Float64s()
+	for i := range want {
+		want[i] *= 1 - 0.1*0.5
+	}
+	ps[0].Var.Grad = tensor.Zeros(5, 7)
+	NewMuon(ps, MuonConfig{Momentum: 0.95, Nesterov: true, NSSteps: 5, WeightDecay: 0.5}).Step(0.1)
+	assertClose(t, "Muon zero gradient", ps[0].Var.Value.Float64s(), want, 1e-6)
+}
