@@ -24,7 +24,9 @@ func Pinball(pred, target, taus *Tensor) *Tensor {
 }
 
 // PinballGrad returns g times the gradient of Pinball with respect to pred.
-// At y == q the subgradient tau - 0.5 is used (the average of both sides).
+// Per element the derivative of rho_tau(y - q) with respect to q is -tau for
+// y > q and 1 - tau for y < q; at y == q the average of both sides, 0.5 - tau,
+// is used (that is tau - 0.5 with respect to y - q), scaled by 1/(N*Q).
 func PinballGrad(pred, target, taus *Tensor, g float64) *Tensor {
 	pred, target, taus = pinballArgs("PinballGrad", pred, target, taus)
 	d := like(pred, pred.shape...)

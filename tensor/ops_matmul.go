@@ -71,7 +71,8 @@ func matOperand(x *Tensor, trans bool, batch Shape) (*Tensor, bool) {
 	case x.strides[r-2] == 1 || x.shape[r-2] == 1:
 		x, trans = x.Transpose(r-2, r-1), !trans
 	default:
-		x = x.Clone().Expand(full...)
+		// Copy each distinct matrix once, not the broadcast batch.
+		x = gemmCompact(x)
 	}
 	return x, trans
 }
