@@ -21,7 +21,9 @@ import (
 //
 // Two walks give the same order:
 //   - inner: when a's innermost (non-size-1) axis is reduced, each output
-//     element sums its own elements, the last axis in the inner loop;
+//     element sums its own elements, the last axis in the inner loop (four
+//     outputs interleaved when each has one reduced row, to hide the latency
+//     of the additions);
 //   - columns: when the innermost axis is kept (e.g. summing a bias gradient
 //     over the batch), a strip of up to reduceStrip adjacent output elements
 //     is accumulated together, one reduced index tuple at a time, so memory
@@ -135,7 +137,27 @@ func reduceInner[T Float](op ReduceOp, dd, ad []T, kShape, kStride, rShape, rStr
 		kw := newTupleWalker(kShape, kStride)
 		skipTuples(kw, lo)
 		rw := newTupleWalker(rShape, rStride)
-		for o := lo; o < hi; o++ {
+		o := lo
+		if op != OpMax && rows == 1 {
+			// One reduced row per output: four outputs at a time, each
+			// still its own sequential accumulator.
+			var acc [4]float64
+			var off [4]int
+			for ; o+4 <= hi; o += 4 {
+				for r := range off {
+					off[r] = kw.next()
+				}
+				acc = [4]float64{}
+				ref.AccumRow4(&acc, ad, &off, n, inc)
+				for r, v := range acc {
+					if op == OpMean {
+						v /= float64(nRed)
+					}
+					dd[o+r] = T(v)
+				}
+			}
+		}
+		for ; o < hi; o++ {
 			base := kw.next()
 			rw.reset()
 			if op == OpMax {

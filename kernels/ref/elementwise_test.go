@@ -162,6 +162,21 @@ func ewTestReducePaths[T Float](t *testing.T) {
 	if g := AccumRow(0.5, a, n, 1); g != s {
 		t.Fatalf("AccumRow %v, left-to-right loop %v", g, s)
 	}
+	// AccumRow4 equals four AccumRow calls, unit and strided.
+	for _, inc := range []int{1, 2} {
+		src, m := a, n/4
+		if inc == 2 {
+			src = sp
+		}
+		off := [4]int{3 * m * inc, 0, m * inc, 2 * m * inc}
+		acc := [4]float64{1, 2, 3, 4}
+		AccumRow4(&acc, src, &off, m, inc)
+		for r := range acc {
+			if w := AccumRow(float64(r+1), src[off[r]:], m, inc); acc[r] != w {
+				t.Fatalf("AccumRow4 inc %d row %d: %v, AccumRow %v", inc, r, acc[r], w)
+			}
+		}
+	}
 	acc1, acc2 := make([]float64, n), make([]float64, n)
 	AccumCols(acc1, a, 1)
 	AccumCols(acc2, sp, 2)

@@ -21,6 +21,33 @@ func AccumRow[T Float](acc float64, a []T, n, inc int) float64 {
 	return acc
 }
 
+// AccumRow4 is AccumRow for four rows at once: acc[r] += a[off[r]+i*inc]
+// for i = 0, 1, ..., n-1. Each accumulator still adds its own row left to
+// right, so the results are those of four AccumRow calls bit for bit; the
+// four independent chains only hide the latency of the additions.
+func AccumRow4[T Float](acc *[4]float64, a []T, off *[4]int, n, inc int) {
+	s0, s1, s2, s3 := acc[0], acc[1], acc[2], acc[3]
+	if inc == 1 {
+		r0 := a[off[0] : off[0]+n]
+		r1, r2, r3 := a[off[1]:off[1]+n], a[off[2]:off[2]+n], a[off[3]:off[3]+n]
+		for i, v := range r0 {
+			s0 += float64(v)
+			s1 += float64(r1[i])
+			s2 += float64(r2[i])
+			s3 += float64(r3[i])
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			k := i * inc
+			s0 += float64(a[off[0]+k])
+			s1 += float64(a[off[1]+k])
+			s2 += float64(a[off[2]+k])
+			s3 += float64(a[off[3]+k])
+		}
+	}
+	acc[0], acc[1], acc[2], acc[3] = s0, s1, s2, s3
+}
+
 // MaxRow returns the maximum of m and a[0], a[inc], ..., a[(n-1)*inc]; a NaN
 // anywhere makes the result NaN.
 func MaxRow[T Float](m T, a []T, n, inc int) T {
