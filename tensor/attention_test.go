@@ -264,12 +264,17 @@ func TestAttentionMatchesNaive(t *testing.T) {
 }
 
 // TestAttentionSelfSameRows checks context->context attention where q, k, v
-// are the three heads of one packed projection (nq == nk, same rows).
+// are the three heads of one packed projection (nq == nk, same rows). A
+// single head on 2 workers runs the backward's two-pass form (more heads run
+// the fused one).
 func TestAttentionSelfSameRows(t *testing.T) {
+	defer SetWorkers(SetWorkers(2))
 	for _, n := range []int{1, 63, 130} {
-		c := attnCase{b: 2, h: 2, nq: n, nk: n, d: 7, self: true, qscale: true, scale: 0.4, std: 1}
-		attnTest(t, c, Float64, 7, 1e-12, 1e-12)
-		attnTest(t, c, Float32, 7, 1e-6, 1e-5)
+		for _, bh := range [][2]int{{1, 1}, {2, 2}} {
+			c := attnCase{b: bh[0], h: bh[1], nq: n, nk: n, d: 7, self: true, qscale: true, scale: 0.4, std: 1}
+			attnTest(t, c, Float64, 7, 1e-12, 1e-12)
+			attnTest(t, c, Float32, 7, 1e-6, 1e-5)
+		}
 	}
 }
 
@@ -361,22 +366,27 @@ func TestAttentionNaiveGradFiniteDiff(t *testing.T) {
 }
 
 // TestAttentionWorkersBitIdentical runs the forward and backward with 1 and
-// 2 workers: every bit must agree.
+// 2 workers: every bit must agree. With one head the backward takes its fused
+// form on 1 worker and its two-pass form on 2.
 func TestAttentionWorkersBitIdentical(t *testing.T) {
 	defer SetWorkers(SetWorkers(1))
-	c := attnCase{b: 2, h: 2, nq: 200, nk: 150, d: 64, qscale: true, scale: 0.125, std: 1}
-	for _, dt := range []DType{Float32, Float64} {
-		q, k, v, qs := attnInputs(c, dt, 31)
-		dout := attnRand(dt, 34, 1, c.b, c.h, c.nq, c.d)
-		SetWorkers(1)
-		one := attnRun(q, k, v, qs, dout, c.scale)
-		SetWorkers(2)
-		two := attnRun(q, k, v, qs, dout, c.scale)
-		for i := range one {
-			a, b := one[i].Float64s(), two[i].Float64s()
-			for j := range a {
-				if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
-					t.Fatalf("%v output #%d element %d: %v with 1 worker, %v with 2", dt, i, j, a[j], b[j])
+	for _, c := range []attnCase{
+		{b: 2, h: 2, nq: 200, nk: 150, d: 64, qscale: true, scale: 0.125, std: 1},
+		{b: 1, h: 1, nq: 300, nk: 130, d: 7, qscale: true, scale: 0.5, std: 1},
+	} {
+		for _, dt := range []DType{Float32, Float64} {
+			q, k, v, qs := attnInputs(c, dt, 31)
+			dout := attnRand(dt, 34, 1, c.b, c.h, c.nq, c.d)
+			SetWorkers(1)
+			one := attnRun(q, k, v, qs, dout, c.scale)
+			SetWorkers(2)
+			two := attnRun(q, k, v, qs, dout, c.scale)
+			for i := range one {
+				a, b := one[i].Float64s(), two[i].Float64s()
+				for j := range a {
+					if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
+						t.Fatalf("%v %v output #%d element %d: %v with 1 worker, %v with 2", dt, c, i, j, a[j], b[j])
+					}
 				}
 			}
 		}

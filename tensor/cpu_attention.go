@@ -1,13 +1,18 @@
 package tensor
 
-import "github.com/nori-ml/nori/kernels/ref"
+import (
+	"sync"
+
+	"github.com/nori-ml/nori/kernels/ref"
+)
 
 // CPU attention: the flash kernels of kernels/ref, split over the worker pool.
-// The forward and the dq pass split every head into blocks of attnBlock query
-// rows, the dk/dv pass into blocks of attnBlock keys; a task is one (b, h,
-// block) item. Every output row belongs to exactly one item and the ref
-// kernels' arithmetic for a row does not depend on the block it is computed
-// in, so results are bit-identical for any worker count.
+// The forward and the backward's dq pass split every head into blocks of
+// attnBlock query rows, the dk/dv pass into blocks of attnBlock keys; a task is
+// one (b, h, block) item (the fused backward: one head). Every output row
+// belongs to exactly one item and the ref kernels' arithmetic for a row does
+// not depend on the block it is computed in (nor on fused versus two-pass), so
+// results are bit-identical for any worker count.
 
 // attnBlock is the number of query rows (or keys) per parallel item: a
 // multiple of the ref kernels' blocks (so no item ends in a partial block
@@ -18,6 +23,30 @@ const attnBlock = ref.AttnKeyTile
 // attnMinWork is the least number of flops a Parallel task should carry,
 // so tiny heads (few tokens) are grouped rather than dispatched one by one.
 const attnMinWork = 1 << 18
+
+// attnScratch recycles the kernels' float64 workspaces (a few hundred KiB
+// per task) across calls instead of leaving them to the garbage collector.
+var attnScratch sync.Pool
+
+// attnGetScratch returns a workspace of at least n float64s (contents
+// arbitrary: the kernels overwrite what they read); attnPutScratch recycles it.
+func attnGetScratch(n int) *[]float64 {
+	if p, ok := attnScratch.Get().(*[]float64); ok && len(*p) >= n {
+		return p
+	}
+	ws := make([]float64, n)
+	return &ws
+}
+
+func attnPutScratch(p *[]float64) { attnScratch.Put(p) }
+
+// attnGradFused reports whether the backward over heads heads runs fused
+// (one task per head, 5 products each) rather than in two passes (7 products
+// spread over blocks): when the fused makespan, ceil(heads/workers) heads,
+// is no longer than the two-pass work spread evenly.
+func attnGradFused(heads, workers int) bool {
+	return 5*workers*((heads+workers-1)/workers) <= 7*heads
+}
 
 // attnHead returns head (b, h) of q, k, v (and qscale) as a ref.AttnHead.
 func attnHead[T Float](q, k, v, qscale *Tensor, scale float64, b, h int) ref.AttnHead[T] {
@@ -45,11 +74,12 @@ func attnItems(bs, hs, n, d, flopsPerRow int, fn func(b, h, lo, hi int, ws []flo
 	}
 	perItem := max(1, min(n, attnBlock)*flopsPerRow)
 	Parallel(bs*hs*blocks, max(1, attnMinWork/perItem), func(lo, hi int) {
-		ws := make([]float64, ref.AttentionWorkspace(d))
+		ws := attnGetScratch(ref.AttentionWorkspace(d))
+		defer attnPutScratch(ws)
 		for it := lo; it < hi; it++ {
 			blk, bh := it%blocks, it/blocks
 			r0 := blk * attnBlock
-			fn(bh/hs, bh%hs, r0, min(r0+attnBlock, n), ws)
+			fn(bh/hs, bh%hs, r0, min(r0+attnBlock, n), *ws)
 		}
 	})
 }
@@ -82,9 +112,11 @@ func (cpuBackend) AttentionGrad(dq, dk, dv, dqscale, dout, q, k, v, qscale, out,
 	}
 }
 
-// attentionGradCPU runs the two deterministic passes of the ref backward:
-// dq (and dqscale) parallel over query blocks, then dk and dv parallel over
-// key blocks, each recomputing the probabilities from lse.
+// attentionGradCPU runs the ref backward in one of its two bit-identical
+// forms: the fused pass (5 products per head) with one task per head, or the
+// two passes (7 products: dq and dqscale parallel over query blocks, then dk
+// and dv over key blocks) that split heads for parallelism. Since both give
+// the same bits, the choice may depend on the worker count (attnGradFused).
 func attentionGradCPU[T Float](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse *Tensor, scale float64) {
 	bs, hs, nq, d := q.shape[0], q.shape[1], q.shape[2], q.shape[3]
 	nk := k.shape[2]
@@ -94,23 +126,42 @@ func attentionGradCPU[T Float](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, 
 	if dqscale != nil {
 		gs = cpuData[T](dqscale)
 	}
-	// headArgs returns the per-head slices of the [B,H,Nq,...] tensors.
-	headArgs := func(b, h int) (hd ref.AttnHead[T], gh, oh, lh []T) {
-		i := (b*hs + h) * nq
-		return attnHead[T](q, k, v, qscale, scale, b, h), g[i*d:][:nq*d], o[i*d:][:nq*d], l[i:][:nq]
+	// head returns the ref head and the per-head slices of every gradient
+	// and saved tensor.
+	type headArgs struct {
+		hd                       ref.AttnHead[T]
+		dq, dk, dv, dqs, g, o, l []T
+	}
+	head := func(b, h int) headArgs {
+		i, j := (b*hs+h)*nq, (b*hs+h)*nk
+		a := headArgs{
+			hd: attnHead[T](q, k, v, qscale, scale, b, h),
+			dq: gq[i*d:][:nq*d], dk: gk[j*d:][:nk*d], dv: gv[j*d:][:nk*d],
+			g: g[i*d:][:nq*d], o: o[i*d:][:nq*d], l: l[i:][:nq],
+		}
+		if gs != nil {
+			a.dqs = gs[i:][:nq]
+		}
+		return a
+	}
+	if heads := bs * hs; attnGradFused(heads, Workers()) {
+		perHead := 10 * nq * nk * d
+		Parallel(heads, max(1, attnMinWork/max(1, perHead)), func(lo, hi int) {
+			ws := attnGetScratch(ref.AttentionBackwardWorkspace(nq, d))
+			defer attnPutScratch(ws)
+			for bh := lo; bh < hi; bh++ {
+				a := head(bh/hs, bh%hs)
+				ref.AttentionBackward(a.dq, a.dk, a.dv, a.dqs, a.g, a.o, a.l, a.hd, *ws)
+			}
+		})
+		return
 	}
 	attnItems(bs, hs, nq, d, 6*nk*d+nk, func(b, h, lo, hi int, ws []float64) {
-		hd, gh, oh, lh := headArgs(b, h)
-		i := (b*hs + h) * nq
-		var gsh []T
-		if gs != nil {
-			gsh = gs[i:][:nq]
-		}
-		ref.AttentionBackwardQ(gq[i*d:][:nq*d], gsh, gh, oh, lh, hd, lo, hi, ws)
+		a := head(b, h)
+		ref.AttentionBackwardQ(a.dq, a.dqs, a.g, a.o, a.l, a.hd, lo, hi, ws)
 	})
 	attnItems(bs, hs, nk, d, 8*nq*d+nq, func(b, h, lo, hi int, ws []float64) {
-		hd, gh, oh, lh := headArgs(b, h)
-		j := (b*hs + h) * nk * d
-		ref.AttentionBackwardKV(gk[j:][:nk*d], gv[j:][:nk*d], gh, oh, lh, hd, lo, hi, ws)
+		a := head(b, h)
+		ref.AttentionBackwardKV(a.dk, a.dv, a.g, a.o, a.l, a.hd, lo, hi, ws)
 	})
 }

@@ -19,13 +19,13 @@ import "math"
 // costs nothing in plain Go, whose loops run on scalar SSE either way.
 //
 // Blocking: queries are taken AttnQueryBlock rows at a time and keys
-// AttnKeyTile at a time. Key tiles (forward, BackwardQ) and query blocks
-// (BackwardKV) are counted from row 0 of the head, and no output row's
-// arithmetic depends on which other rows share its block, so splitting a head
-// into any [lo, hi) ranges gives results bit-identical to one call over the
-// whole head.
+// AttnKeyTile at a time. Key tiles and query blocks are counted from row 0 of
+// the head, and no output row's arithmetic depends on which other rows share
+// its block, so splitting a head into any [lo, hi) ranges gives results
+// bit-identical to one call over the whole head (and the backward's fused
+// and two-pass forms agree bit for bit; see attention_backward.go).
 const (
-	AttnQueryBlock = 16 // query rows per block
+	AttnQueryBlock = 32 // query rows per block
 	AttnKeyTile    = 64 // keys per streamed K/V tile
 )
 
@@ -42,12 +42,12 @@ type AttnHead[T Float] struct {
 	Scale                     float64
 }
 
-// AttentionWorkspace returns the number of float64s of scratch that the
-// attention kernels need for head dimension d: O(tile), independent of Nq and
-// Nk.
+// AttentionWorkspace returns the number of float64s of scratch that
+// AttentionForward, AttentionBackwardQ and AttentionBackwardKV need for head
+// dimension d: O(tile), independent of Nq and Nk.
 func AttentionWorkspace(d int) int {
 	const bq, bk = AttnQueryBlock, AttnKeyTile
-	return 4*bk*d + 3*bq*d + 2*bq*bk + 7*bq
+	return 4*bk*d + 3*bq*d + 3*bq*bk + 7*bq
 }
 
 // workspace hands out consecutive pieces of a scratch slice.
@@ -59,8 +59,9 @@ func (w *workspace) take(n int) []float64 {
 	return s
 }
 
-func newWorkspace(ws []float64, d int) workspace {
-	if n := AttentionWorkspace(d); len(ws) < n {
+// newWorkspace returns ws as a workspace, or a new one if ws is shorter than n.
+func newWorkspace(ws []float64, n int) workspace {
+	if len(ws) < n {
 		ws = make([]float64, n)
 	}
 	return workspace(ws)
@@ -104,7 +105,7 @@ func widen[T Float](dst []float64, src []T, stride, r0, n, d int) {
 func AttentionForward[T Float](out, lse []T, h AttnHead[T], lo, hi int, ws []float64) {
 	const bq, bk = AttnQueryBlock, AttnKeyTile
 	d, nk := h.D, h.Nk
-	w := newWorkspace(ws, d)
+	w := newWorkspace(ws, AttentionWorkspace(d))
 	qf, acc := w.take(bq*d), w.take(bq*d)
 	kf, vf := w.take(bk*d), w.take(bk*d)
 	sc := w.take(bq * bk)
@@ -128,7 +129,9 @@ func AttentionForward[T Float](out, lse []T, h AttnHead[T], lo, hi int, ws []flo
 				for j, x := range row {
 					z := s[r] * x
 					row[j] = z
-					mx = max(mx, z)
+					if z > mx { // not the max builtin: its NaN and -0 rules cost a branch chain
+						mx = z
+					}
 				}
 				sum := 0.0
 				for j, z := range row {
@@ -157,197 +160,30 @@ func AttentionForward[T Float](out, lse []T, h AttnHead[T], lo, hi int, ws []flo
 	}
 }
 
-// AttentionBackwardQ computes, for query rows [lo, hi) of one head, dq (the
-// head's contiguous [Nq, D] gradient) and, when dqscale is non-nil, dqscale
-// ([Nq]), from dout and out (contiguous [Nq, D]) and lse ([Nq]) of the
-// forward pass. ws as for AttentionForward.
-//
-// With P_ij = exp(z_ij - lse_i) recomputed tile by tile from lse,
-// D_i = dout_i . out_i and dS_ij = P_ij (dout_i . v_j - D_i):
-//
-//	dq_i      = s_i * sum_j dS_ij k_j
-//	dqscale_i = scale * sum_j dS_ij (q_i . k_j - c_i),  c_i = sum_j P_ij (q_i . k_j) / sum_j P_ij
-//
-// The centring by c_i changes nothing in exact arithmetic (sum_j dS_ij = 0)
-// but removes the error that the rounding of the saved out (through D_i)
-// adds to every dS_ij in proportion to P_ij: q . k can be large (scores in
-// the thousands), and uncentred that error is multiplied by it.
-//
-// Both sums run over keys, so each query row's result is owned by one call:
-// no races, no atomics. Accumulation: keys in tile order, within a tile in
-// groups of four (dq) or one by one (dqscale's sums); D_i in index order.
-func AttentionBackwardQ[T Float](dq, dqscale, dout, out, lse []T, h AttnHead[T], lo, hi int, ws []float64) {
-	const bq, bk = AttnQueryBlock, AttnKeyTile
-	d, nk := h.D, h.Nk
-	w := newWorkspace(ws, d)
-	qf, dof, acc := w.take(bq*d), w.take(bq*d), w.take(bq*d)
-	kf, vf := w.take(bk*d), w.take(bk*d)
-	sc, dp := w.take(bq*bk), w.take(bq*bk)
-	s, ls, dl := w.take(bq), w.take(bq), w.take(bq)
-	// Per-row sums for dqscale: dS.dot, dS, P.dot, P.
-	sds, sd, spd, sp := w.take(bq), w.take(bq), w.take(bq), w.take(bq)
-	for i0 := lo; i0 < hi; i0 += bq {
-		nb := min(bq, hi-i0)
-		loadQueryBlock(qf, dof, s, ls, dl, dout, out, lse, &h, i0, nb)
-		clear(acc[:nb*d])
-		clear(sds[:nb])
-		clear(sd[:nb])
-		clear(spd[:nb])
-		clear(sp[:nb])
-		for j0 := 0; j0 < nk; j0 += bk {
-			nt := min(bk, nk-j0)
-			widen(kf, h.K, h.KStride, j0, nt, d)
-			widen(vf, h.V, h.VStride, j0, nt, d)
-			dotTile(sc, bk, qf, nb, kf, nt, d)
-			dotTile(dp, bk, dof, nb, vf, nt, d)
-			for r := 0; r < nb; r++ {
-				row, dpr := sc[r*bk:][:nt], dp[r*bk:][:nt]
-				var a, b, c, e float64
-				for j, x := range row {
-					p := math.Exp(s[r]*x - ls[r])
-					ds := p * (dpr[j] - dl[r])
-					a += ds * x
-					b += ds
-					c += p * x
-					e += p
-					row[j] = ds
-				}
-				sds[r] += a
-				sd[r] += b
-				spd[r] += c
-				sp[r] += e
-			}
-			accumulate(acc, sc, bk, kf, nb, nt, d)
-		}
-		for r := 0; r < nb; r++ {
-			i := i0 + r
-			a, g := acc[r*d:][:d], dq[i*d:][:d]
-			for c, x := range a {
-				g[c] = T(s[r] * x)
-			}
-			if dqscale != nil {
-				dqscale[i] = T(h.Scale * (sds[r] - sd[r]*(spd[r]/sp[r])))
-			}
-		}
-	}
-}
-
-// AttentionBackwardKV computes dk and dv (the head's contiguous [Nk, D]
-// gradients) for key rows [lo, hi), with the notation of AttentionBackwardQ:
-//
-//	dv_j = sum_i P_ij dout_i
-//	dk_j = sum_i s_i dS_ij q_i
-//
-// Each tile of AttnKeyTile keys loops over all queries in order, recomputing
-// P and dS, so every dk/dv row is owned by one call and summed in query
-// order (blocks of AttnQueryBlock in order, rows within a block in order).
-// ws as for AttentionForward.
-func AttentionBackwardKV[T Float](dk, dv, dout, out, lse []T, h AttnHead[T], lo, hi int, ws []float64) {
-	const bq, bk = AttnQueryBlock, AttnKeyTile
-	d, nq := h.D, h.Nq
-	w := newWorkspace(ws, d)
-	qf, dof := w.take(bq*d), w.take(bq*d)
-	kf, vf, dka, dva := w.take(bk*d), w.take(bk*d), w.take(bk*d), w.take(bk*d)
-	sc, dp := w.take(bq*bk), w.take(bq*bk)
-	s, ls, dl := w.take(bq), w.take(bq), w.take(bq)
-	for j0 := lo; j0 < hi; j0 += bk {
-		nt := min(bk, hi-j0)
-		widen(kf, h.K, h.KStride, j0, nt, d)
-		widen(vf, h.V, h.VStride, j0, nt, d)
-		clear(dka[:nt*d])
-		clear(dva[:nt*d])
-		for i0 := 0; i0 < nq; i0 += bq {
-			nb := min(bq, nq-i0)
-			loadQueryBlock(qf, dof, s, ls, dl, dout, out, lse, &h, i0, nb)
-			dotTile(sc, bk, qf, nb, kf, nt, d)
-			dotTile(dp, bk, dof, nb, vf, nt, d)
-			for r := 0; r < nb; r++ {
-				row, dpr := sc[r*bk:][:nt], dp[r*bk:][:nt]
-				for j, x := range row {
-					p := math.Exp(s[r]*x - ls[r])
-					row[j] = p
-					dpr[j] = s[r] * p * (dpr[j] - dl[r]) // s_i dS_ij
-				}
-			}
-			accumulateT(dva, sc, bk, dof, nb, nt, d)
-			accumulateT(dka, dp, bk, qf, nb, nt, d)
-		}
-		for j := 0; j < nt; j++ {
-			a, b := dka[j*d:][:d], dva[j*d:][:d]
-			gk, gv := dk[(j0+j)*d:][:d], dv[(j0+j)*d:][:d]
-			for c := range a {
-				gk[c] = T(a[c])
-				gv[c] = T(b[c])
-			}
-		}
-	}
-}
-
-// AttentionBackward computes dq, dk, dv and (when dqscale is non-nil)
-// dqscale of one whole head: AttentionBackwardQ over all queries, then
-// AttentionBackwardKV over all keys.
-//
-// Cost: the two passes each recompute the scores q.k and dout.v, so the
-// backward does 7 products of the forward's size (QK^T and dO V^T twice,
-// dS K, P^T dO, dS^T Q) where FlashAttention-2 does 5 and accumulates dq with
-// atomic adds: 3.5x the forward's 2 instead of 2.5x, i.e. 1.4x FA2's backward
-// and twice the forward's recompute. The price buys determinism without
-// O(Nq x D) partial buffers per key block: dq sums over keys and dk, dv sum
-// over queries, and each pass owns one of the two reductions outright.
-func AttentionBackward[T Float](dq, dk, dv, dqscale, dout, out, lse []T, h AttnHead[T]) {
-	ws := make([]float64, AttentionWorkspace(h.D))
-	AttentionBackwardQ(dq, dqscale, dout, out, lse, h, 0, h.Nq, ws)
-	AttentionBackwardKV(dk, dv, dout, out, lse, h, 0, h.Nk, ws)
-}
-
-// loadQueryBlock widens query rows [i0, i0+nb) and their dout rows and fills
-// the per-row scale s, lse and D_i = dout_i . out_i (summed in index order).
-func loadQueryBlock[T Float](qf, dof, s, ls, dl []float64, dout, out, lse []T, h *AttnHead[T], i0, nb int) {
-	d := h.D
-	widen(qf, h.Q, h.QStride, i0, nb, d)
-	widen(dof, dout, d, i0, nb, d)
-	for r := 0; r < nb; r++ {
-		i := i0 + r
-		s[r] = h.rowScale(i)
-		ls[r] = float64(lse[i])
-		o, g := out[i*d:][:d], dof[r*d:][:d]
-		t := 0.0
-		for c, x := range o {
-			t += g[c] * float64(x)
-		}
-		dl[r] = t
-	}
-}
-
 // dotTile sets dst[r*ld+j] = a_r . b_j for the rows of the dense blocks a
 // (na x d) and b (nb x d). Each dot product is summed in index order (the
-// register blocking only interleaves independent sums), so its value does
-// not depend on the block shapes.
+// 2 x 2 register blocking only interleaves independent sums; larger blocks
+// spill in Go's 15 float registers), so its value does not depend on the
+// block shapes.
 func dotTile(dst []float64, ld int, a []float64, na int, b []float64, nb int, d int) {
 	r := 0
 	for ; r+2 <= na; r += 2 {
 		a0, a1 := a[r*d:][:d], a[(r+1)*d:][:d]
 		o0, o1 := dst[r*ld:][:nb], dst[(r+1)*ld:][:nb]
 		j := 0
-		for ; j+4 <= nb; j += 4 {
-			b0, b1, b2, b3 := b[j*d:][:d], b[(j+1)*d:][:d], b[(j+2)*d:][:d], b[(j+3)*d:][:d]
-			var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for ; j+2 <= nb; j += 2 {
+			b0, b1 := b[j*d:][:d], b[(j+1)*d:][:d]
+			var s00, s01, s10, s11 float64
 			for c, x0 := range a0 {
-				x1 := a1[c]
-				y0, y1, y2, y3 := b0[c], b1[c], b2[c], b3[c]
+				x1, y0, y1 := a1[c], b0[c], b1[c]
 				s00 += x0 * y0
 				s01 += x0 * y1
-				s02 += x0 * y2
-				s03 += x0 * y3
 				s10 += x1 * y0
 				s11 += x1 * y1
-				s12 += x1 * y2
-				s13 += x1 * y3
 			}
-			o0[j], o0[j+1], o0[j+2], o0[j+3] = s00, s01, s02, s03
-			o1[j], o1[j+1], o1[j+2], o1[j+3] = s10, s11, s12, s13
+			o0[j], o0[j+1], o1[j], o1[j+1] = s00, s01, s10, s11
 		}
-		for ; j < nb; j++ {
+		if j < nb {
 			bj := b[j*d:][:d]
 			var s0, s1 float64
 			for c, y := range bj {
@@ -357,7 +193,7 @@ func dotTile(dst []float64, ld int, a []float64, na int, b []float64, nb int, d 
 			o0[j], o1[j] = s0, s1
 		}
 	}
-	for ; r < na; r++ {
+	if r < na {
 		ar, o := a[r*d:][:d], dst[r*ld:][:nb]
 		for j := range o {
 			bj := b[j*d:][:d]
@@ -373,22 +209,46 @@ func dotTile(dst []float64, ld int, a []float64, na int, b []float64, nb int, d 
 // accumulate adds acc_r += sum_j w[r*ld+j] x_j for r < na, j < nb, where acc
 // (na x d) and x (nb x d) are dense. Keys are added in groups of four,
 // ((w0 x0 + w1 x1) + w2 x2) + w3 x3, then the group to acc, group after
-// group; the groups are fixed by j, so the result does not depend on na.
+// group; the groups are fixed by j, and rows are computed in pairs only to
+// share the loads of x, so the result does not depend on na.
 func accumulate(acc, w []float64, ld int, x []float64, na, nb, d int) {
-	for r := 0; r < na; r++ {
-		a, wr := acc[r*d:][:d], w[r*ld:][:nb]
+	r := 0
+	for ; r+2 <= na; r += 2 {
+		a0, w0 := acc[r*d:][:d], w[r*ld:][:nb]
+		a1, w1 := acc[(r+1)*d:][:d], w[(r+1)*ld:][:nb]
 		j := 0
 		for ; j+4 <= nb; j += 4 {
-			w0, w1, w2, w3 := wr[j], wr[j+1], wr[j+2], wr[j+3]
+			p0, p1, p2, p3 := w0[j], w0[j+1], w0[j+2], w0[j+3]
+			q0, q1, q2, q3 := w1[j], w1[j+1], w1[j+2], w1[j+3]
 			x0, x1, x2, x3 := x[j*d:][:d], x[(j+1)*d:][:d], x[(j+2)*d:][:d], x[(j+3)*d:][:d]
-			for c := range a {
-				a[c] += w0*x0[c] + w1*x1[c] + w2*x2[c] + w3*x3[c]
+			for c := range a0 {
+				y0, y1, y2, y3 := x0[c], x1[c], x2[c], x3[c]
+				a0[c] += p0*y0 + p1*y1 + p2*y2 + p3*y3
+				a1[c] += q0*y0 + q1*y1 + q2*y2 + q3*y3
 			}
 		}
 		for ; j < nb; j++ {
-			wj, xj := wr[j], x[j*d:][:d]
+			p, q, xj := w0[j], w1[j], x[j*d:][:d]
+			for c, y := range xj {
+				a0[c] += p * y
+				a1[c] += q * y
+			}
+		}
+	}
+	if r < na {
+		a, wr := acc[r*d:][:d], w[r*ld:][:nb]
+		j := 0
+		for ; j+4 <= nb; j += 4 {
+			p0, p1, p2, p3 := wr[j], wr[j+1], wr[j+2], wr[j+3]
+			x0, x1, x2, x3 := x[j*d:][:d], x[(j+1)*d:][:d], x[(j+2)*d:][:d], x[(j+3)*d:][:d]
 			for c := range a {
-				a[c] += wj * xj[c]
+				a[c] += p0*x0[c] + p1*x1[c] + p2*x2[c] + p3*x3[c]
+			}
+		}
+		for ; j < nb; j++ {
+			p, xj := wr[j], x[j*d:][:d]
+			for c, y := range xj {
+				a[c] += p * y
 			}
 		}
 	}
@@ -396,22 +256,47 @@ func accumulate(acc, w []float64, ld int, x []float64, na, nb, d int) {
 
 // accumulateT adds acc_j += sum_r w[r*ld+j] x_r for j < nb, r < na, where acc
 // (nb x d) and x (na x d) are dense: the transposed product of accumulate.
-// Rows are added in groups of four in the same pattern, fixed by r.
+// Rows are added in groups of four in the same pattern, fixed by r; keys are
+// computed in pairs only to share the loads of x.
 func accumulateT(acc, w []float64, ld int, x []float64, na, nb, d int) {
-	for j := 0; j < nb; j++ {
-		a := acc[j*d:][:d]
+	j := 0
+	for ; j+2 <= nb; j += 2 {
+		a0, a1 := acc[j*d:][:d], acc[(j+1)*d:][:d]
 		r := 0
 		for ; r+4 <= na; r += 4 {
-			w0, w1, w2, w3 := w[r*ld+j], w[(r+1)*ld+j], w[(r+2)*ld+j], w[(r+3)*ld+j]
+			w0, w1, w2, w3 := w[r*ld+j:][:2], w[(r+1)*ld+j:][:2], w[(r+2)*ld+j:][:2], w[(r+3)*ld+j:][:2]
+			p0, p1, p2, p3 := w0[0], w1[0], w2[0], w3[0]
+			q0, q1, q2, q3 := w0[1], w1[1], w2[1], w3[1]
 			x0, x1, x2, x3 := x[r*d:][:d], x[(r+1)*d:][:d], x[(r+2)*d:][:d], x[(r+3)*d:][:d]
-			for c := range a {
-				a[c] += w0*x0[c] + w1*x1[c] + w2*x2[c] + w3*x3[c]
+			for c := range a0 {
+				y0, y1, y2, y3 := x0[c], x1[c], x2[c], x3[c]
+				a0[c] += p0*y0 + p1*y1 + p2*y2 + p3*y3
+				a1[c] += q0*y0 + q1*y1 + q2*y2 + q3*y3
 			}
 		}
 		for ; r < na; r++ {
-			wr, xr := w[r*ld+j], x[r*d:][:d]
+			wr, xr := w[r*ld+j:][:2], x[r*d:][:d]
+			p, q := wr[0], wr[1]
+			for c, y := range xr {
+				a0[c] += p * y
+				a1[c] += q * y
+			}
+		}
+	}
+	if j < nb {
+		a := acc[j*d:][:d]
+		r := 0
+		for ; r+4 <= na; r += 4 {
+			p0, p1, p2, p3 := w[r*ld+j], w[(r+1)*ld+j], w[(r+2)*ld+j], w[(r+3)*ld+j]
+			x0, x1, x2, x3 := x[r*d:][:d], x[(r+1)*d:][:d], x[(r+2)*d:][:d], x[(r+3)*d:][:d]
 			for c := range a {
-				a[c] += wr * xr[c]
+				a[c] += p0*x0[c] + p1*x1[c] + p2*x2[c] + p3*x3[c]
+			}
+		}
+		for ; r < na; r++ {
+			p, xr := w[r*ld+j], x[r*d:][:d]
+			for c, y := range xr {
+				a[c] += p * y
 			}
 		}
 	}

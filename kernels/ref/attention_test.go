@@ -12,8 +12,9 @@ import (
 // Kernel-level tests of the flash attention kernels on one head with strided
 // rows. The tensor package tests the full op (batches, heads, gradients)
 // against a naive reference; here: odd head dimensions against a naive
-// forward, and invariance of every kernel to the [lo, hi) split and to the
-// workspace's previous contents.
+// forward, invariance of every kernel to the [lo, hi) split and to the
+// workspace's previous contents, and the fused backward against the two-pass
+// one.
 
 // attnHeadData holds one random head with row strides larger than D.
 type attnHeadData[T ref.Float] struct {
@@ -132,13 +133,17 @@ func testAttentionSplits[T ref.Float](t *testing.T) {
 		attnSameBits(t, name+" dk", a.dk, whole.dk)
 		attnSameBits(t, name+" dv", a.dv, whole.dv)
 		attnSameBits(t, name+" dqscale", a.dqs, whole.dqs)
-		// AttentionBackward is the two passes over whole ranges.
+		// The fused AttentionBackward agrees bit for bit with the two passes.
 		dq, dk, dv := make([]T, len(a.dq)), make([]T, len(a.dk)), make([]T, len(a.dv))
 		var dqs []T
 		if qscale {
 			dqs = make([]T, len(a.dqs))
 		}
-		ref.AttentionBackward(dq, dk, dv, dqs, a.dout, a.out, a.lse, a.h)
+		ws := make([]float64, ref.AttentionBackwardWorkspace(a.h.Nq, a.h.D))
+		for i := range ws {
+			ws[i] = math.NaN()
+		}
+		ref.AttentionBackward(dq, dk, dv, dqs, a.dout, a.out, a.lse, a.h, ws)
 		attnSameBits(t, name+" AttentionBackward dq", dq, whole.dq)
 		attnSameBits(t, name+" AttentionBackward dk", dk, whole.dk)
 		attnSameBits(t, name+" AttentionBackward dv", dv, whole.dv)
