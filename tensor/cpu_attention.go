@@ -15,9 +15,8 @@ import (
 // results are bit-identical for any worker count.
 
 // attnBlock is the number of query rows (or keys) per parallel item: a
-// multiple of the ref kernels' blocks (so no item ends in a partial block
-// except at the end of a head), small enough to balance short heads over the
-// cores.
+// multiple of the ref kernels' blocks (so items do not cut them short), small
+// enough to balance short heads over the cores.
 const attnBlock = ref.AttnKeyTile
 
 // attnMinWork is the least number of flops a Parallel task should carry,
@@ -84,6 +83,7 @@ func attnItems(bs, hs, n, d, flopsPerRow int, fn func(b, h, lo, hi int, ws []flo
 	})
 }
 
+// Attention runs ref.AttentionForward over (b, h, query block) items.
 func (cpuBackend) Attention(out, lse, q, k, v, qscale *Tensor, scale float64) {
 	switch q.DType() {
 	case Float32:
@@ -103,6 +103,7 @@ func attentionCPU[T Float](out, lse, q, k, v, qscale *Tensor, scale float64) {
 	})
 }
 
+// AttentionGrad runs the ref backward (see attentionGradCPU).
 func (cpuBackend) AttentionGrad(dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse *Tensor, scale float64) {
 	switch q.DType() {
 	case Float32:

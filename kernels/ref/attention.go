@@ -16,7 +16,8 @@ import "math"
 // therefore the correctly rounded float64 computation (within about 1 ulp of
 // float32 of the exact value) and float64 results carry float64 rounding
 // error only (about Nk*D*2^-53 relative to the magnitudes summed). Widening
-// costs nothing in plain Go, whose loops run on scalar SSE either way.
+// costs a few percent (the copies): plain Go runs float32 and float64 loops
+// on the same scalar SSE instructions, so the arithmetic is no slower.
 //
 // Blocking: queries are taken AttnQueryBlock rows at a time and keys
 // AttnKeyTile at a time. Key tiles and query blocks are counted from row 0 of
