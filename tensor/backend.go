@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/nori-ml/nori/kernels/ref"
+
 // Backend is the kernel interface a device implements. The op functions of this
 // package validate their arguments, allocate outputs and normalise layouts
 // before calling a Backend method, so implementations may assume:
@@ -25,42 +27,45 @@ type Backend interface {
 	OptimBackend
 }
 
-// BinaryOp is an elementwise operation of two operands.
-type BinaryOp uint8
+// BinaryOp is an elementwise operation of two operands. The op enums are
+// those of kernels/ref (one list for every backend); formulas there.
+type BinaryOp = ref.BinaryOp
 
+// The binary ops.
 const (
-	OpAdd BinaryOp = iota
-	OpSub
-	OpMul
-	OpDiv
-	OpMaximum // elementwise max
-	OpMinimum // elementwise min
-	OpEq      // 1 where a == b, else 0
-	OpPow     // a^b
+	OpAdd     = ref.OpAdd
+	OpSub     = ref.OpSub
+	OpMul     = ref.OpMul
+	OpDiv     = ref.OpDiv
+	OpMaximum = ref.OpMaximum // elementwise max
+	OpMinimum = ref.OpMinimum // elementwise min
+	OpEq      = ref.OpEq      // 1 where a == b, else 0
+	OpPow     = ref.OpPow     // a^b
 )
 
 // UnaryOp is an elementwise operation of one operand with an optional scalar
 // parameter p.
-type UnaryOp uint8
+type UnaryOp = ref.UnaryOp
 
+// The unary ops.
 const (
-	OpNeg       UnaryOp = iota
-	OpExp               // e^x
-	OpLog               // ln x
-	OpTanh              // tanh x
-	OpSigmoid           // 1/(1+e^-x)
-	OpSiLU              // x*sigmoid(x)
-	OpReLU              // max(x, 0)
-	OpGELUTanh          // 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3)))
-	OpGELUErf           // 0.5x(1+erf(x/sqrt 2))
-	OpSqrt              // sqrt x
-	OpSquare            // x*x
-	OpAbs               // |x|
-	OpScale             // p*x
-	OpAddScalar         // x+p
-	OpPowScalar         // x^p
-	OpClampMin          // max(x, p)
-	OpClampMax          // min(x, p)
+	OpNeg       = ref.OpNeg
+	OpExp       = ref.OpExp
+	OpLog       = ref.OpLog
+	OpTanh      = ref.OpTanh
+	OpSigmoid   = ref.OpSigmoid
+	OpSiLU      = ref.OpSiLU
+	OpReLU      = ref.OpReLU
+	OpGELUTanh  = ref.OpGELUTanh
+	OpGELUErf   = ref.OpGELUErf
+	OpSqrt      = ref.OpSqrt
+	OpSquare    = ref.OpSquare
+	OpAbs       = ref.OpAbs
+	OpScale     = ref.OpScale     // p*x
+	OpAddScalar = ref.OpAddScalar // x+p
+	OpPowScalar = ref.OpPowScalar // x^p
+	OpClampMin  = ref.OpClampMin  // max(x, p)
+	OpClampMax  = ref.OpClampMax  // min(x, p)
 )
 
 // ReduceOp is a reduction over axes.

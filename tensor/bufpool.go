@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The buffer pool keeps released host buffers by size class so that a
@@ -13,18 +14,24 @@ import (
 // sync.Pool is not used because it is emptied at every GC, which is exactly
 // when reuse matters.
 
-type bufPool struct {
+// maxPooledBytes bounds the bytes kept for reuse; beyond it released buffers
+// go to the garbage collector.
+const maxPooledBytes = 4 << 30
+
+// pooledBytes counts the bytes sitting in every class pool.
+var pooledBytes atomic.Int64
+
+type classPool[T Float] struct {
 	mu   sync.Mutex
-	f32  map[int][][]float32
-	f64  map[int][][]float64
-	held atomic.Int64 // bytes sitting in the pool
-	// maxHeld bounds the bytes kept for reuse; beyond it buffers go to the GC.
-	maxHeld int64
+	free map[int][][]T
 }
 
-var hostPool = &bufPool{f32: map[int][][]float32{}, f64: map[int][][]float64{}, maxHeld: 4 << 30}
+var (
+	poolF32 = &classPool[float32]{free: map[int][][]float32{}}
+	poolF64 = &classPool[float64]{free: map[int][][]float64{}}
+)
 
-// sizeClass rounds n up to its class: exact below 64, then four classes per
+// sizeClass rounds n up to its class: exact up to 64, then four classes per
 // power of two.
 func sizeClass(n int) int {
 	if n <= 64 {
@@ -35,68 +42,53 @@ func sizeClass(n int) int {
 	return (n + step - 1) &^ (step - 1)
 }
 
-func (p *bufPool) getF32(n int) []float32 {
+// get returns a zeroed slice of length n, reused when the class has one.
+func (p *classPool[T]) get(n int) []T {
 	c := sizeClass(n)
 	p.mu.Lock()
-	if l := p.f32[c]; len(l) > 0 {
+	if l := p.free[c]; len(l) > 0 {
 		b := l[len(l)-1]
-		p.f32[c] = l[:len(l)-1]
+		p.free[c] = l[:len(l)-1]
 		p.mu.Unlock()
-		p.held.Add(-int64(4 * c))
+		pooledBytes.Add(-int64(c) * elemBytes[T]())
 		b = b[:n]
 		clear(b)
 		return b
 	}
 	p.mu.Unlock()
-	return make([]float32, n, c)
+	return make([]T, n, c)
 }
 
-func (p *bufPool) putF32(b []float32) {
+// put keeps b for reuse unless it is not a class-sized buffer or the pool is full.
+func (p *classPool[T]) put(b []T) {
 	c := cap(b)
-	if c == 0 || sizeClass(c) != c || p.held.Load()+int64(4*c) > p.maxHeld {
+	size := int64(c) * elemBytes[T]()
+	if c == 0 || sizeClass(c) != c || pooledBytes.Load()+size > maxPooledBytes {
 		return
 	}
-	p.held.Add(int64(4 * c))
+	pooledBytes.Add(size)
 	p.mu.Lock()
-	p.f32[c] = append(p.f32[c], b[:c])
+	p.free[c] = append(p.free[c], b[:c])
 	p.mu.Unlock()
 }
 
-func (p *bufPool) getF64(n int) []float64 {
-	c := sizeClass(n)
+func (p *classPool[T]) drain() {
 	p.mu.Lock()
-	if l := p.f64[c]; len(l) > 0 {
-		b := l[len(l)-1]
-		p.f64[c] = l[:len(l)-1]
-		p.mu.Unlock()
-		p.held.Add(-int64(8 * c))
-		b = b[:n]
-		clear(b)
-		return b
-	}
+	p.free = map[int][][]T{}
 	p.mu.Unlock()
-	return make([]float64, n, c)
 }
 
-func (p *bufPool) putF64(b []float64) {
-	c := cap(b)
-	if c == 0 || sizeClass(c) != c || p.held.Load()+int64(8*c) > p.maxHeld {
-		return
-	}
-	p.held.Add(int64(8 * c))
-	p.mu.Lock()
-	p.f64[c] = append(p.f64[c], b[:c])
-	p.mu.Unlock()
+func elemBytes[T Float]() int64 {
+	var z T
+	return int64(unsafe.Sizeof(z))
 }
 
 // PoolBytes returns the bytes of host memory held by the buffer pool for reuse.
-func PoolBytes() int64 { return hostPool.held.Load() }
+func PoolBytes() int64 { return pooledBytes.Load() }
 
 // DrainPool drops every pooled host buffer (they become garbage).
 func DrainPool() {
-	hostPool.mu.Lock()
-	hostPool.f32 = map[int][][]float32{}
-	hostPool.f64 = map[int][][]float64{}
-	hostPool.held.Store(0)
-	hostPool.mu.Unlock()
+	poolF32.drain()
+	poolF64.drain()
+	pooledBytes.Store(0)
 }

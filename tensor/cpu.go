@@ -40,9 +40,9 @@ func (d *cpuDevice) Alloc(dt DType, n int) Storage {
 	s := &cpuStorage{dt: dt, pooled: true}
 	switch dt {
 	case Float32:
-		s.f32 = hostPool.getF32(n)
+		s.f32 = poolF32.get(n)
 	case Float64:
-		s.f64 = hostPool.getF64(n)
+		s.f64 = poolF64.get(n)
 	case BFloat16:
 		s.u16 = make([]uint16, n)
 		s.pooled = false
@@ -59,9 +59,9 @@ func (d *cpuDevice) Free(st Storage) {
 	}
 	switch s.dt {
 	case Float32:
-		hostPool.putF32(s.f32)
+		poolF32.put(s.f32)
 	case Float64:
-		hostPool.putF64(s.f64)
+		poolF64.put(s.f64)
 	}
 	s.f32, s.f64, s.pooled = nil, nil, false
 }

@@ -1,8 +1,6 @@
 package tensor
 
 import (
-	"fmt"
-
 	"github.com/nori-ml/nori/kernels/ref"
 )
 
@@ -11,36 +9,8 @@ import (
 // call of a kernels/ref loop whose op switch sits outside its inner loop.
 // dst is contiguous, so run d0 of dst is simply dst[d0 : d0+cnt].
 
-var refBinaryOps = [...]ref.BinaryOp{
-	OpAdd: ref.OpAdd, OpSub: ref.OpSub, OpMul: ref.OpMul, OpDiv: ref.OpDiv,
-	OpMaximum: ref.OpMaximum, OpMinimum: ref.OpMinimum, OpEq: ref.OpEq, OpPow: ref.OpPow,
-}
-
-var refUnaryOps = [...]ref.UnaryOp{
-	OpNeg: ref.OpNeg, OpExp: ref.OpExp, OpLog: ref.OpLog, OpTanh: ref.OpTanh,
-	OpSigmoid: ref.OpSigmoid, OpSiLU: ref.OpSiLU, OpReLU: ref.OpReLU,
-	OpGELUTanh: ref.OpGELUTanh, OpGELUErf: ref.OpGELUErf, OpSqrt: ref.OpSqrt,
-	OpSquare: ref.OpSquare, OpAbs: ref.OpAbs, OpScale: ref.OpScale,
-	OpAddScalar: ref.OpAddScalar, OpPowScalar: ref.OpPowScalar,
-	OpClampMin: ref.OpClampMin, OpClampMax: ref.OpClampMax,
-}
-
-func toRefBinary(op BinaryOp) ref.BinaryOp {
-	if int(op) >= len(refBinaryOps) {
-		panic(fmt.Sprintf("tensor: unknown binary op %d", op))
-	}
-	return refBinaryOps[op]
-}
-
-func toRefUnary(op UnaryOp) ref.UnaryOp {
-	if int(op) >= len(refUnaryOps) {
-		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
-	}
-	return refUnaryOps[op]
-}
-
 func (cpuBackend) Binary(op BinaryOp, dst, a, b *Tensor) {
-	rop := toRefBinary(op)
+	rop := op
 	if dst.DType() == Float64 {
 		binaryCPU[float64](rop, dst, a, b)
 	} else {
@@ -63,7 +33,7 @@ func binaryCPU[T Float](op ref.BinaryOp, dst, a, b *Tensor) {
 }
 
 func (cpuBackend) Unary(op UnaryOp, dst, a *Tensor, p float64) {
-	rop := toRefUnary(op)
+	rop := op
 	if dst.DType() == Float64 {
 		unaryCPU[float64](rop, dst, a, p)
 	} else {
@@ -94,7 +64,7 @@ func unaryCPU[T Float](op ref.UnaryOp, dst, a *Tensor, p float64) {
 }
 
 func (cpuBackend) UnaryGrad(op UnaryOp, dx, x, y, dy *Tensor, p float64) {
-	rop := toRefUnary(op)
+	rop := op
 	if dx.DType() == Float64 {
 		unaryGradCPU[float64](rop, dx, x, y, dy, p)
 	} else {
