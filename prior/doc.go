@@ -1,0 +1,17 @@
+// Package prior generates the synthetic regression tables nori learns from.
+//
+// nori never trains on real data: its skill comes from the breadth and
+// realism of these tables. A table is drawn in four stages, each a pure
+// function of (seed, table index) so that a training batch does not depend on
+// the number of workers:
+//
+//  1. a generator is chosen from the mixture (hierarchical structural causal
+//     models, random-Fourier-feature GPs, tree ensembles, the regression
+//     families, ...; see Config for the shares) and draws features and target;
+//  2. realism augmentations are applied (noise features, correlated blocks,
+//     discretised and categorical columns, warps, heavy tails, missingness,
+//     duplicates, target noise and outliers);
+//  3. the learnability filter (ExtraTrees, out-of-bag R²) rejects tables whose
+//     target cannot be predicted from the features, and a new one is drawn;
+//  4. tables are grouped into same-shape batches for the trainer.
+package prior
