@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 BENCHTIME ?= 1s
 
-.PHONY: help test test-noasm bench vet fmt fmt-check ci fuzz build
+.PHONY: help test test-noasm bench bench-blas parity vet fmt fmt-check ci fuzz build
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -14,8 +14,19 @@ build: ## compile everything
 test: ## run the unit and end-to-end tests (the README's test command)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
+test-noasm: ## the tests again with the pure-Go fallbacks only (no assembly)
+	$(GO) test -count=1 -timeout 20m -tags noasm $(PKGS)
+
 bench: ## run the benchmarks (GFLOP/s, GB/s and allocations via b.ReportMetric)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+bench-blas: ## Sgemm against OpenBLAS (cgo, installs libopenblas-dev) and gonum
+	@dpkg -s libopenblas-dev >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libopenblas-dev)
+	$(GO) test -tags openblas -run '^$$' -bench 'Sgemm' -benchtime $(BENCHTIME) ./bench/
+
+parity: ## the Go model against the PyTorch reference (installs python3-torch)
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || (apt-get update -qq && apt-get install -y -qq python3-torch)
+	$(GO) test -tags parity -count=1 -run Parity -v ./nori/
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
@@ -29,4 +40,4 @@ fmt-check: ## fail if any file needs gofmt
 fuzz: ## fuzz the checkpoint loader for a while (FUZZTIME, default 30s)
 	$(GO) test ./nn -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-30s}
 
-ci: fmt-check vet build test ## what .ci/run runs on a clean clone
+ci: fmt-check vet build test test-noasm ## what .ci/run runs on a clean clone
