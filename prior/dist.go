@@ -9,17 +9,32 @@ import (
 )
 
 // Samplers for the distributions the generators and augmentations draw from.
-// Every sampler takes the caller's *tensor.RNG and nothing else, so a table
-// stays a pure function of its generator's stream. Samplers that receive
-// invalid parameters (a programming error, never user input) panic with a
-// message naming the sampler.
+// Every sampler takes the caller's Source (a *tensor.RNG, or a *FastRNG
+// seeded from one for row loops) and nothing else, so a table stays a pure
+// function of its generator's stream. Samplers that receive invalid
+// parameters (a programming error, never user input) panic with a message
+// naming the sampler.
+
+// Source is the randomness the samplers draw on. *tensor.RNG (Philox) and
+// *FastRNG both provide it.
+type Source interface {
+	Uint64() uint64
+	Float64() float64
+	NormFloat64() float64
+	Intn(n int) int
+}
+
+var (
+	_ Source = (*tensor.RNG)(nil)
+	_ Source = (*FastRNG)(nil)
+)
 
 // Uniform returns a value in [lo, hi).
-func Uniform(r *tensor.RNG, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
+func Uniform(r Source, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 
 // LogUniform returns a value whose logarithm is uniform on [log lo, log hi);
 // lo and hi must be positive.
-func LogUniform(r *tensor.RNG, lo, hi float64) float64 {
+func LogUniform(r Source, lo, hi float64) float64 {
 	if !(lo > 0 && hi > 0) {
 		panic(fmt.Sprintf("prior.LogUniform: bounds must be positive, got [%g, %g)", lo, hi))
 	}
@@ -27,21 +42,20 @@ func LogUniform(r *tensor.RNG, lo, hi float64) float64 {
 }
 
 // Normal returns a N(mu, sd^2) value.
-func Normal(r *tensor.RNG, mu, sd float64) float64 { return mu + sd*r.NormFloat64() }
+func Normal(r Source, mu, sd float64) float64 { return mu + sd*r.NormFloat64() }
 
-// FillNormal fills dst with N(mu, sd^2) values; it exists so the row loops of
-// the generators read as one call.
-func FillNormal(r *tensor.RNG, dst []float64, mu, sd float64) {
-	for i := range dst {
-		dst[i] = mu + sd*r.NormFloat64()
-	}
+// FillNormal fills dst with N(mu, sd^2) values. It draws one seed from r and
+// generates the values with a FastRNG, so it consumes a fixed amount of r
+// whatever len(dst) is and costs a few ns per value.
+func FillNormal(r Source, dst []float64, mu, sd float64) {
+	NewFastRNG(r).FillNormal(dst, mu, sd)
 }
 
 // LogNormal returns exp(N(mu, sigma^2)).
-func LogNormal(r *tensor.RNG, mu, sigma float64) float64 { return math.Exp(Normal(r, mu, sigma)) }
+func LogNormal(r Source, mu, sigma float64) float64 { return math.Exp(Normal(r, mu, sigma)) }
 
 // Exponential returns an Exp(rate) value (mean 1/rate).
-func Exponential(r *tensor.RNG, rate float64) float64 {
+func Exponential(r Source, rate float64) float64 {
 	if !(rate > 0) {
 		panic(fmt.Sprintf("prior.Exponential: rate must be positive, got %g", rate))
 	}
@@ -52,7 +66,7 @@ func Exponential(r *tensor.RNG, rate float64) float64 {
 // Gamma returns a Gamma(shape, 1) value (Marsaglia and Tsang, "A simple
 // method for generating gamma variables", 2000). For shape < 1 it uses the
 // boost Gamma(shape) = Gamma(shape+1) * U^(1/shape).
-func Gamma(r *tensor.RNG, shape float64) float64 {
+func Gamma(r Source, shape float64) float64 {
 	if !(shape > 0) || math.IsInf(shape, 0) {
 		panic(fmt.Sprintf("prior.Gamma: shape must be positive and finite, got %g", shape))
 	}
@@ -81,7 +95,7 @@ func Gamma(r *tensor.RNG, shape float64) float64 {
 }
 
 // Beta returns a Beta(a, b) value in [0, 1] via two gamma draws.
-func Beta(r *tensor.RNG, a, b float64) float64 {
+func Beta(r Source, a, b float64) float64 {
 	x := Gamma(r, a)
 	y := Gamma(r, b)
 	if x+y == 0 {
@@ -95,7 +109,7 @@ func Beta(r *tensor.RNG, a, b float64) float64 {
 }
 
 // Dirichlet returns a point on the simplex drawn from Dirichlet(alpha).
-func Dirichlet(r *tensor.RNG, alpha []float64) []float64 {
+func Dirichlet(r Source, alpha []float64) []float64 {
 	if len(alpha) == 0 {
 		panic("prior.Dirichlet: empty alpha")
 	}
@@ -118,7 +132,7 @@ func Dirichlet(r *tensor.RNG, alpha []float64) []float64 {
 
 // DirichletSym returns a draw from the symmetric Dirichlet(alpha, ..., alpha)
 // over n categories.
-func DirichletSym(r *tensor.RNG, n int, alpha float64) []float64 {
+func DirichletSym(r Source, n int, alpha float64) []float64 {
 	a := make([]float64, n)
 	for i := range a {
 		a[i] = alpha
@@ -127,7 +141,7 @@ func DirichletSym(r *tensor.RNG, n int, alpha float64) []float64 {
 }
 
 // StudentT returns a Student-t value with df degrees of freedom.
-func StudentT(r *tensor.RNG, df float64) float64 {
+func StudentT(r Source, df float64) float64 {
 	if !(df > 0) {
 		panic(fmt.Sprintf("prior.StudentT: df must be positive, got %g", df))
 	}
@@ -141,7 +155,7 @@ func StudentT(r *tensor.RNG, df float64) float64 {
 
 // Pareto returns a Pareto(alpha) value with scale 1: support [1, inf),
 // P(X > x) = x^-alpha.
-func Pareto(r *tensor.RNG, alpha float64) float64 {
+func Pareto(r Source, alpha float64) float64 {
 	if !(alpha > 0) {
 		panic(fmt.Sprintf("prior.Pareto: alpha must be positive, got %g", alpha))
 	}
@@ -150,11 +164,11 @@ func Pareto(r *tensor.RNG, alpha float64) float64 {
 }
 
 // Bernoulli returns true with probability p.
-func Bernoulli(r *tensor.RNG, p float64) bool { return r.Float64() < p }
+func Bernoulli(r Source, p float64) bool { return r.Float64() < p }
 
 // Categorical returns index i with probability weights[i]/sum(weights). The
 // weights must be non-negative, finite and not all zero.
-func Categorical(r *tensor.RNG, weights []float64) int {
+func Categorical(r Source, weights []float64) int {
 	sum := 0.0
 	for _, w := range weights {
 		if !(w >= 0) || math.IsInf(w, 0) {
@@ -204,7 +218,7 @@ func ZipfCDF(n int, s float64) []float64 {
 
 // SampleCDF draws an index from a cumulative distribution (non-decreasing,
 // last entry 1) by exact inversion.
-func SampleCDF(r *tensor.RNG, cdf []float64) int {
+func SampleCDF(r Source, cdf []float64) int {
 	u := r.Float64()
 	k := sort.SearchFloat64s(cdf, u)
 	// SearchFloat64s finds the first cdf[k] >= u; a category is chosen when
@@ -218,10 +232,10 @@ func SampleCDF(r *tensor.RNG, cdf []float64) int {
 // Zipf returns a category in [0, n) with P(k) proportional to (k+1)^-s, by
 // exact inversion of the CDF. It costs O(n); use ZipfCDF and SampleCDF for
 // many draws with the same law.
-func Zipf(r *tensor.RNG, n int, s float64) int { return SampleCDF(r, ZipfCDF(n, s)) }
+func Zipf(r Source, n int, s float64) int { return SampleCDF(r, ZipfCDF(n, s)) }
 
 // IntRange returns a uniform integer in [lo, hi], both inclusive.
-func IntRange(r *tensor.RNG, lo, hi int) int {
+func IntRange(r Source, lo, hi int) int {
 	if hi < lo {
 		panic(fmt.Sprintf("prior.IntRange: empty range [%d, %d]", lo, hi))
 	}
@@ -230,7 +244,7 @@ func IntRange(r *tensor.RNG, lo, hi int) int {
 
 // LogUniformInt returns an integer in [lo, hi] whose logarithm is roughly
 // uniform; lo must be at least 1.
-func LogUniformInt(r *tensor.RNG, lo, hi int) int {
+func LogUniformInt(r Source, lo, hi int) int {
 	if lo < 1 || hi < lo {
 		panic(fmt.Sprintf("prior.LogUniformInt: bad range [%d, %d]", lo, hi))
 	}
@@ -239,7 +253,7 @@ func LogUniformInt(r *tensor.RNG, lo, hi int) int {
 }
 
 // Choice returns a uniformly chosen element of xs, which must be non-empty.
-func Choice[T any](r *tensor.RNG, xs []T) T {
+func Choice[T any](r Source, xs []T) T {
 	if len(xs) == 0 {
 		panic("prior.Choice: empty slice")
 	}
@@ -247,7 +261,7 @@ func Choice[T any](r *tensor.RNG, xs []T) T {
 }
 
 // WeightedChoice returns xs[i] with probability weights[i]/sum(weights).
-func WeightedChoice[T any](r *tensor.RNG, xs []T, weights []float64) T {
+func WeightedChoice[T any](r Source, xs []T, weights []float64) T {
 	if len(xs) != len(weights) {
 		panic(fmt.Sprintf("prior.WeightedChoice: %d items but %d weights", len(xs), len(weights)))
 	}
@@ -256,7 +270,7 @@ func WeightedChoice[T any](r *tensor.RNG, xs []T, weights []float64) T {
 
 // SampleWithoutReplacement returns k distinct indices from [0, n) in random
 // order (partial Fisher-Yates).
-func SampleWithoutReplacement(r *tensor.RNG, n, k int) []int {
+func SampleWithoutReplacement(r Source, n, k int) []int {
 	if k < 0 || k > n {
 		panic(fmt.Sprintf("prior.SampleWithoutReplacement: k=%d out of [0, %d]", k, n))
 	}
@@ -272,7 +286,7 @@ func SampleWithoutReplacement(r *tensor.RNG, n, k int) []int {
 }
 
 // Shuffle permutes xs in place (Fisher-Yates).
-func Shuffle[T any](r *tensor.RNG, xs []T) {
+func Shuffle[T any](r Source, xs []T) {
 	for i := len(xs) - 1; i > 0; i-- {
 		j := r.Intn(i + 1)
 		xs[i], xs[j] = xs[j], xs[i]

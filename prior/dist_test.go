@@ -180,3 +180,32 @@ func TestDistTinyShapesFinite(t *testing.T) {
 		}
 	}
 }
+
+func TestFastRNG(t *testing.T) {
+	f := NewFastRNG(tensor.NewRNG(11, 0))
+	checkMoments(t, "FastRNG.Float64", f.Float64, 0.5, 1.0/12)
+	checkMoments(t, "FastRNG.NormFloat64", f.NormFloat64, 0, 1)
+	buf := make([]float64, 200001)
+	f.FillNormal(buf, 2, 3)
+	i := 0
+	checkMoments(t, "FastRNG.FillNormal", func() float64 { i++; return buf[i-1] }, 2, 9)
+	checkFrequencies(t, "FastRNG.Intn", 70000, func() int { return f.Intn(7) }, []float64{1.0 / 7, 1.0 / 7, 1.0 / 7, 1.0 / 7, 1.0 / 7, 1.0 / 7, 1.0 / 7})
+	// Samplers accept a FastRNG as their Source.
+	checkMoments(t, "Gamma(FastRNG)", func() float64 { return Gamma(f, 2) }, 2, 2)
+
+	// Same seed, same sequence; different seeds, different sequences.
+	a, b, c := NewFastRNG(tensor.NewRNG(4, 1)), NewFastRNG(tensor.NewRNG(4, 1)), NewFastRNG(tensor.NewRNG(4, 2))
+	same := 0
+	for k := 0; k < 100; k++ {
+		x, y, z := a.Uint64(), b.Uint64(), c.Uint64()
+		if x != y {
+			t.Fatalf("FastRNG not deterministic at draw %d", k)
+		}
+		if x == z {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Fatalf("streams 1 and 2 share %d of 100 draws", same)
+	}
+}
