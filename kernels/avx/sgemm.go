@@ -1,0 +1,268 @@
+package avx
+
+import (
+	"sync"
+
+	"github.com/nori-ml/nori/kernels/par"
+	"gonum.org/v1/gonum/blas"
+)
+
+// Sgemm computes
+//
+//	C = alpha * op(A) * op(B) + beta * C
+//
+// with op(X) = X or Xᵀ, A m×k (or k×m), B k×n (or n×k), C m×n, all row-major
+// with the given leading dimensions. Arguments are checked as gonum does (same
+// panic messages). Large products are split over the kernels/par pool; the
+// result is bit-identical for any worker count (see sgemmRun). As in BLAS,
+// when beta == 0 C is not read, and when alpha == 0 A and B are not read.
+func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, par.Workers())
+}
+
+// SgemmSerial is Sgemm computed on the calling goroutine only, for callers
+// that already split work over the pool (a batch of products, one per task).
+// It gives the same bits as Sgemm.
+func (Implementation) SgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)
+}
+
+func sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, workers int) {
+	aT, bT := checkSgemm(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	lv := gemmLevelNow()
+	sgemmRun(lv, blockingFor(lv.mr, lv.nr), aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
+}
+
+// checkSgemm applies gonum's argument checks and returns whether A and B are
+// transposed.
+func checkSgemm(tA, tB blas.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) (bool, bool) {
+	aT, okA := isTrans(tA)
+	bT, okB := isTrans(tB)
+	switch {
+	case !okA || !okB:
+		panic(badTranspose)
+	case m < 0:
+		panic(mLT0)
+	case n < 0:
+		panic(nLT0)
+	case k < 0:
+		panic(kLT0)
+	case aT && lda < max(1, m), !aT && lda < max(1, k):
+		panic(badLdA)
+	case bT && ldb < max(1, k), !bT && ldb < max(1, n):
+		panic(badLdB)
+	case ldc < max(1, n):
+		panic(badLdC)
+	}
+	if m == 0 || n == 0 {
+		return aT, bT
+	}
+	switch {
+	case aT && len(a) < (k-1)*lda+m, !aT && len(a) < (m-1)*lda+k:
+		panic(shortA)
+	case bT && len(b) < (n-1)*ldb+k, !bT && len(b) < (k-1)*ldb+n:
+		panic(shortB)
+	case len(c) < (m-1)*ldc+n:
+		panic(shortC)
+	}
+	return aT, bT
+}
+
+func isTrans(t blas.Transpose) (trans, ok bool) {
+	switch t {
+	case blas.NoTrans:
+		return false, true
+	case blas.Trans, blas.ConjTrans:
+		return true, true
+	}
+	return false, false
+}
+
+// scaleC sets C = beta*C, or C = 0 when beta == 0 (NaN in C does not leak).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+const (
+	// sgemmParFlops: below this many flops a product runs on one goroutine
+	// (handing tasks to the pool costs microseconds).
+	sgemmParFlops = 1 << 21
+	// smallMPanels: when op(B) is not transposed and C has at most this
+	// many row panels, full B micro-panels are read in place instead of
+	// packed (each would be reused too few times to repay the copy).
+	smallMPanels = 4
+)
+
+// f32Pool recycles packing buffers (sized in floats, grown on demand).
+var f32Pool sync.Pool
+
+func getBuf(n int) *[]float32 {
+	if p, ok := f32Pool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+func putBuf(p *[]float32) { f32Pool.Put(p) }
+
+// sgemmRun computes C = alpha*op(A)*op(B) + beta*C for m, n, k >= 1 and
+// alpha != 0, BLIS style: for each nc block of columns and kc block of the
+// inner dimension, B is packed (in parallel) and the (mc block x panel
+// range) tasks pack their A block and run the micro-kernel over it.
+//
+// Determinism: the tile grid (mr x nr tiles from C's origin) and the kc
+// blocks depend only on the shapes and the level, never on the worker count;
+// every element is computed by one kernel call per kc block, accumulating its
+// k products in order, and C carries the sum from one kc block to the next.
+// Splitting C differently over workers (mc, panel chunks) therefore changes
+// nothing in the arithmetic, and K is never split across workers.
+func sgemmRun(lv *gemmLevel, bl blocking, aT, bT bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, workers int) {
+	mr, nr := lv.mr, lv.nr
+	if 2*float64(m)*float64(n)*float64(k) < sgemmParFlops {
+		workers = 1
+	}
+	// Even kc blocks: ceil(k/kcMax) blocks of (nearly) equal size.
+	nkb := (k + bl.kc - 1) / bl.kc
+	kcMax := (k + nkb - 1) / nkb
+	inPlaceB := !bT && (m+mr-1)/mr <= smallMPanels
+
+	mc := bl.mc
+	if workers > 1 && (m+mc-1)/mc < 2*workers {
+		mc = max(mr, ((m+2*workers-1)/(2*workers)+mr-1)/mr*mr)
+	}
+	mBlocks := (m + mc - 1) / mc
+
+	var bBuf *[]float32
+	if !inPlaceB {
+		bBuf = getBuf(kcMax * min(bl.nc, (n+nr-1)/nr*nr))
+		defer putBuf(bBuf)
+	}
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		panels := (nb + nr - 1) / nr
+		jChunks := 1
+		if workers > 1 && mBlocks < 2*workers {
+			jChunks = min(panels, (2*workers+mBlocks-1)/mBlocks)
+		}
+		for pc := 0; pc < k; pc += kcMax {
+			kb := min(kcMax, k-pc)
+			betaBlk, loadC := beta, beta != 0
+			if pc > 0 {
+				betaBlk, loadC = 1, true
+			}
+			var bp []float32
+			if !inPlaceB {
+				bp = (*bBuf)[:panels*nr*kb]
+				if workers > 1 {
+					par.Parallel(panels, max(1, 8192/(nr*kb)), func(q0, q1 int) {
+						packB(bp, b, ldb, bT, jc, nb, pc, kb, nr, q0, q1)
+					})
+				} else {
+					packB(bp, b, ldb, bT, jc, nb, pc, kb, nr, 0, panels)
+				}
+			}
+			blk := gemmBlock{lv: lv, aT: aT, a: a, lda: lda, b: b, ldb: ldb, bp: bp, c: c, ldc: ldc,
+				alpha: alpha, beta: betaBlk, loadC: loadC, m: m, mc: mc, jc: jc, nb: nb, pc: pc, kb: kb}
+			tasks := mBlocks * jChunks
+			run := func(t0, t1 int) {
+				aBuf := getBuf(mc * kb)
+				defer putBuf(aBuf)
+				for t := t0; t < t1; t++ {
+					ib, ch := t/jChunks, t%jChunks
+					blk.run(*aBuf, ib, ch*panels/jChunks, (ch+1)*panels/jChunks)
+				}
+			}
+			if workers > 1 && tasks > 1 {
+				par.Parallel(tasks, 1, run)
+			} else {
+				run(0, tasks)
+			}
+		}
+	}
+}
+
+// gemmBlock is one (nc block, kc block) step of sgemmRun.
+type gemmBlock struct {
+	lv          *gemmLevel
+	aT          bool
+	a, b, bp, c []float32
+	lda, ldb    int
+	ldc         int
+	alpha, beta float32
+	loadC       bool
+	m, mc       int
+	jc, nb      int
+	pc, kb      int
+}
+
+// run packs A block ib and multiplies it with B panels [q0, q1) of the
+// block (packed in bp, or read in place from b when bp is nil).
+func (g *gemmBlock) run(aBuf []float32, ib, q0, q1 int) {
+	mr, nr, kb := g.lv.mr, g.lv.nr, g.kb
+	i0 := ib * g.mc
+	mb := min(g.mc, g.m-i0)
+	ap := aBuf[:(mb+mr-1)/mr*mr*kb]
+	packA(ap, g.a, g.lda, g.aT, i0, mb, g.pc, kb, mr)
+	var edge [16 * 32]float32 // scratch tile for partial tiles (mr*nr <= 512)
+	var edgeB []float32
+	for q := q0; q < q1; q++ {
+		jp := q * nr
+		cols := min(nr, g.nb-jp)
+		var bq []float32
+		bs := nr
+		switch {
+		case g.bp != nil:
+			bq = g.bp[jp*kb : (jp+nr)*kb]
+		case cols == nr:
+			bq, bs = g.b[g.pc*g.ldb+g.jc+jp:], g.ldb
+		default:
+			// The last, partial panel of an in-place B is packed (padded).
+			if edgeB == nil {
+				edgeB = make([]float32, nr*kb)
+			}
+			packB(edgeB, g.b, g.ldb, false, g.jc+jp, cols, g.pc, kb, nr, 0, 1)
+			bq = edgeB
+		}
+		for ip := 0; ip < mb; ip += mr {
+			rows := min(mr, mb-ip)
+			aq := ap[ip*kb : (ip+mr)*kb]
+			cq := g.c[(i0+ip)*g.ldc+g.jc+jp:]
+			if rows == mr && cols == nr {
+				g.lv.kern(kb, aq, mr, bq, bs, cq, g.ldc, g.alpha, g.beta, g.loadC)
+				continue
+			}
+			g.lv.kern(kb, aq, mr, bq, bs, edge[:], nr, 1, 0, false)
+			for r := 0; r < rows; r++ {
+				crow := cq[r*g.ldc : r*g.ldc+cols]
+				for j := range crow {
+					v := g.alpha * edge[r*nr+j]
+					if g.loadC {
+						v += g.beta * crow[j]
+					}
+					crow[j] = v
+				}
+			}
+		}
+	}
+}
