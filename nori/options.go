@@ -1,0 +1,113 @@
+package nori
+
+import (
+	"fmt"
+
+	"github.com/nori-ml/nori/tensor"
+)
+
+// DefaultEnsemble is the default number of ensemble members.
+const DefaultEnsemble = 8
+
+// settings collects the options of a Regressor.
+type settings struct {
+	// load produces the network (WithCheckpoint, WithModel); nil when no
+	// option gave one.
+	load       func(dev tensor.Device) (quantileModel, error)
+	source     string // what load reads, for messages
+	ensemble   int
+	budget     int
+	workers    int
+	seed       uint64
+	device     tensor.Device
+	queryChunk int
+}
+
+func defaultSettings() settings {
+	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU}
+}
+
+// Option configures a Regressor (see NewRegressor).
+type Option func(*settings) error
+
+// WithEnsemble sets the number of ensemble members (default 8, at least 1).
+// Each member is a differently preprocessed copy of the table; the members'
+// predicted quantiles are averaged. Time grows linearly with n.
+func WithEnsemble(n int) Option {
+	return func(s *settings) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithEnsemble(%d): need at least one member", ErrBadOption, n)
+		}
+		s.ensemble = n
+		return nil
+	}
+}
+
+// WithBudget sets the element budget (default DefaultBudget): a member's
+// context keeps at most budget/features training rows (a seeded subsample
+// above that, never fewer than 16 rows), and query rows go through the
+// model in chunks within the same budget.
+func WithBudget(elements int) Option {
+	return func(s *settings) error {
+		if elements < 1 {
+			return fmt.Errorf("%w: WithBudget(%d): the budget must be positive", ErrBadOption, elements)
+		}
+		s.budget = elements
+		return nil
+	}
+}
+
+// WithWorkers sets how many ensemble members run at the same time (default
+// 1). The kernels inside each member already use every core of the worker
+// pool (tensor.SetWorkers), so more than 1 mainly helps small tables where a
+// member cannot keep the cores busy; memory grows with n. Results do not
+// depend on n.
+func WithWorkers(n int) Option {
+	return func(s *settings) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithWorkers(%d): need at least one worker", ErrBadOption, n)
+		}
+		s.workers = n
+		return nil
+	}
+}
+
+// WithSeed sets the seed of every random choice of the pipeline (members'
+// column orders, category codes, pair features, context subsamples; default
+// 0). The same seed, data and model give bit-identical predictions.
+func WithSeed(seed uint64) Option {
+	return func(s *settings) error { s.seed = seed; return nil }
+}
+
+// WithDevice sets the device the model runs on (default tensor.CPU).
+func WithDevice(dev tensor.Device) Option {
+	return func(s *settings) error {
+		if dev == nil {
+			return fmt.Errorf("%w: WithDevice(nil)", ErrBadOption)
+		}
+		s.device = dev
+		return nil
+	}
+}
+
+// WithQueryChunk sets how many query rows go through the model at once
+// (default: as many as the budget allows for the member's width, at most
+// 2048). Predictions do not depend on it; memory does.
+func WithQueryChunk(rows int) Option {
+	return func(s *settings) error {
+		if rows < 1 {
+			return fmt.Errorf("%w: WithQueryChunk(%d): need at least one row", ErrBadOption, rows)
+		}
+		s.queryChunk = rows
+		return nil
+	}
+}
+
+// withQuantileModel plugs in any quantileModel (tests).
+func withQuantileModel(qm quantileModel, name string) Option {
+	return func(s *settings) error {
+		s.load = func(tensor.Device) (quantileModel, error) { return qm, nil }
+		s.source = name
+		return nil
+	}
+}

@@ -1,0 +1,373 @@
+package nori
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// standardQuantiles is the number of quantiles of the standard head, used
+// where no model output fixes the levels (a constant target, zero rows).
+const standardQuantiles = 999
+
+// parseNumber parses a number as ReadCSV does (an overflow reads as ±Inf).
+func parseNumber(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRangeErr(err) {
+		return 0, err
+	}
+	return v, nil
+}
+
+// Regressor predicts a numeric target from a table of features by in-context
+// learning: Fit stores the training rows (the context) and fits the
+// preprocessing; the Predict methods run the pretrained network on the
+// context plus the query rows, once per ensemble member, and reduce the
+// averaged predicted quantiles to what was asked for.
+//
+// A Regressor is not safe for concurrent use while Fit runs; once fitted, its
+// Predict methods may be called from several goroutines when the underlying
+// model's inference is (see Model).
+type Regressor struct {
+	s   settings
+	qm  quantileModel
+	fit *fitState
+}
+
+// fitState is what Fit stores.
+type fitState struct {
+	features  []string // feature column names, training order
+	target    string   // the table's target column ("" for Fit)
+	fromTable bool
+	constant  bool    // every training target equal:
+	value     float64 // ... predictions are exactly this value
+	ens       *ensemble
+}
+
+// NewRegressor returns a Regressor configured by options. The model comes
+// from WithCheckpoint or WithModel; without either it returns
+// ErrNoCheckpoint, because no pretrained checkpoint ships with this build
+// yet (an untrained network would only produce noise).
+func NewRegressor(options ...Option) (*Regressor, error) {
+	s := defaultSettings()
+	for _, o := range options {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil Option", ErrBadOption)
+		}
+		if err := o(&s); err != nil {
+			return nil, err
+		}
+	}
+	if s.load == nil {
+		return nil, ErrNoCheckpoint
+	}
+	qm, err := s.load(s.device)
+	if err != nil {
+		return nil, err
+	}
+	return &Regressor{s: s, qm: qm}, nil
+}
+
+// Fit stores the training rows X (each row one sample, NaN for a missing
+// feature value) and their targets y, and fits the preprocessing. It needs
+// at least two rows, rows of one length with at least one value, and finite
+// targets. Columns entirely missing or constant are dropped. When every
+// target is equal, predictions are that value exactly (the network is not
+// run: there is nothing to learn and normalising by a zero spread would be
+// meaningless).
+func (r *Regressor) Fit(X [][]float64, y []float64) error {
+	if len(X) == 0 {
+		return fmt.Errorf("%w: Fit: no training rows", ErrBadData)
+	}
+	t, err := tableFromMatrix(X, "Fit: X")
+	if err != nil {
+		return err
+	}
+	if err := checkTarget(y, len(X)); err != nil {
+		return fmt.Errorf("Fit: %w", err)
+	}
+	return r.fitTable(t, t.Names(), "", false, y)
+}
+
+// FitTable fits on a table: target names the numeric column to predict,
+// every other column is a feature. Categorical columns are ordinal-coded
+// (categories never seen in training become -1 at prediction, missing cells
+// NaN); numeric columns with fewer than 4 distinct values are treated as
+// categorical when there are at least 100 rows. The rules of Fit apply.
+func (r *Regressor) FitTable(t *Table, target string) error {
+	if t == nil {
+		return fmt.Errorf("%w: FitTable: nil table", ErrBadData)
+	}
+	y, err := targetColumn(t, target)
+	if err != nil {
+		return err
+	}
+	var features []string
+	for _, n := range t.names {
+		if n != target {
+			features = append(features, n)
+		}
+	}
+	if len(features) == 0 {
+		return fmt.Errorf("%w: FitTable: the table has no feature columns besides the target %q", ErrBadData, target)
+	}
+	return r.fitTable(t, features, target, true, y)
+}
+
+// targetColumn extracts and checks the training target.
+func targetColumn(t *Table, target string) ([]float64, error) {
+	j, ok := t.index[target]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown target column %q (columns: %q)", ErrBadData, target, t.names)
+	}
+	if t.rows == 0 {
+		return nil, fmt.Errorf("%w: no training rows", ErrBadData)
+	}
+	c := &t.cols[j]
+	if c.kind == Categorical {
+		for i, s := range c.str {
+			if s == "" {
+				return nil, fmt.Errorf("%w: target column %q is missing in row %d", ErrBadData, target, i+1)
+			}
+			if _, err := parseNumber(s); err != nil {
+				return nil, fmt.Errorf("%w: target column %q is not numeric: row %d holds %q", ErrBadData, target, i+1, s)
+			}
+		}
+	}
+	y := make([]float64, t.rows)
+	for i := range y {
+		if c.kind == Categorical {
+			y[i], _ = parseNumber(c.str[i])
+		} else {
+			y[i] = c.num[i]
+		}
+		if math.IsNaN(y[i]) {
+			return nil, fmt.Errorf("%w: target column %q is missing in row %d", ErrBadData, target, i+1)
+		}
+		if math.IsInf(y[i], 0) {
+			return nil, fmt.Errorf("%w: target column %q is %v in row %d", ErrBadData, target, y[i], i+1)
+		}
+	}
+	return y, nil
+}
+
+func (r *Regressor) fitTable(t *Table, features []string, target string, fromTable bool, y []float64) error {
+	r.fit = nil
+	if t.rows < 2 {
+		if t.rows == 0 {
+			return fmt.Errorf("%w: no training rows", ErrBadData)
+		}
+		return fmt.Errorf("%w: only one training row; need at least 2", ErrBadData)
+	}
+	st := &fitState{features: features, target: target, fromTable: fromTable}
+	lo, hi := slices.Min(y), slices.Max(y)
+	if lo == hi {
+		st.constant, st.value = true, lo
+		// The encoder still checks query columns against the training ones.
+		st.ens = &ensemble{enc: &encoder{features: features, kinds: kindsOf(t, features), empty: true}}
+	} else {
+		st.ens = fitEnsemble(t, features, y, &r.s)
+	}
+	r.fit = st
+	return nil
+}
+
+func kindsOf(t *Table, features []string) map[string]ColumnKind {
+	k := make(map[string]ColumnKind, len(features))
+	for _, f := range features {
+		k[f] = t.cols[t.index[f]].kind
+	}
+	return k
+}
+
+// Summary holds per-row point estimates and requested quantiles, computed
+// from one pass of the model.
+type Summary struct {
+	Mean   []float64 // integral of the quantile function (the default point estimate)
+	Median []float64 // quantile 0.5 (also the mode estimate)
+	Levels []float64 // the requested levels
+	// Quantiles[i][k] is row i's quantile at Levels[k].
+	Quantiles [][]float64
+}
+
+// Predict returns the predicted mean for each row of X (rows as in Fit, of
+// the same width). Zero rows give an empty result.
+func (r *Regressor) Predict(X [][]float64) ([]float64, error) {
+	s, err := r.Summarize(X, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Mean, nil
+}
+
+// PredictQuantiles returns, for each row of X, the predicted quantiles at
+// levels (each strictly between 0 and 1), interpolated linearly between the
+// model's quantile levels.
+func (r *Regressor) PredictQuantiles(X [][]float64, levels []float64) ([][]float64, error) {
+	if err := checkLevels(levels); err != nil {
+		return nil, err
+	}
+	s, err := r.Summarize(X, levels)
+	if err != nil {
+		return nil, err
+	}
+	return s.Quantiles, nil
+}
+
+// PredictDistribution returns the full predicted distribution of each row
+// of X (the model's quantiles averaged over the ensemble).
+func (r *Regressor) PredictDistribution(X [][]float64) (*Distribution, error) {
+	q, err := r.queryMatrix(X)
+	if err != nil {
+		return nil, err
+	}
+	return r.distribution(q)
+}
+
+// Summarize returns the mean, the median and the quantiles at levels (may
+// be empty) for each row of X.
+func (r *Regressor) Summarize(X [][]float64, levels []float64) (*Summary, error) {
+	q, err := r.queryMatrix(X)
+	if err != nil {
+		return nil, err
+	}
+	return r.summarize(q, levels)
+}
+
+// PredictTable returns the predicted mean for each row of t, which must have
+// the training table's feature columns (in any order; the target column may
+// be present and is ignored).
+func (r *Regressor) PredictTable(t *Table) ([]float64, error) {
+	s, err := r.SummarizeTable(t, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.Mean, nil
+}
+
+// PredictTableQuantiles is PredictQuantiles for a table.
+func (r *Regressor) PredictTableQuantiles(t *Table, levels []float64) ([][]float64, error) {
+	if err := checkLevels(levels); err != nil {
+		return nil, err
+	}
+	s, err := r.SummarizeTable(t, levels)
+	if err != nil {
+		return nil, err
+	}
+	return s.Quantiles, nil
+}
+
+// PredictTableDistribution is PredictDistribution for a table.
+func (r *Regressor) PredictTableDistribution(t *Table) (*Distribution, error) {
+	q, err := r.queryTable(t)
+	if err != nil {
+		return nil, err
+	}
+	return r.distribution(q)
+}
+
+// SummarizeTable is Summarize for a table.
+func (r *Regressor) SummarizeTable(t *Table, levels []float64) (*Summary, error) {
+	q, err := r.queryTable(t)
+	if err != nil {
+		return nil, err
+	}
+	return r.summarize(q, levels)
+}
+
+// queryMatrix validates X and encodes it.
+func (r *Regressor) queryMatrix(X [][]float64) (*matrix, error) {
+	if r.fit == nil {
+		return nil, ErrNotFitted
+	}
+	if r.fit.fromTable {
+		return nil, fmt.Errorf("%w: the regressor was fitted with FitTable; predict with the Table methods", ErrBadData)
+	}
+	if len(X) == 0 {
+		return newMatrix(0, 1), nil
+	}
+	if w, want := len(X[0]), len(r.fit.features); w != want {
+		return nil, fmt.Errorf("%w: X has %d columns, the training data had %d", ErrBadData, w, want)
+	}
+	t, err := tableFromMatrix(X, "X")
+	if err != nil {
+		return nil, err
+	}
+	return r.fit.ens.enc.encode(t, "")
+}
+
+// queryTable validates t's columns against the training table and encodes it.
+func (r *Regressor) queryTable(t *Table) (*matrix, error) {
+	if r.fit == nil {
+		return nil, ErrNotFitted
+	}
+	if t == nil {
+		return nil, fmt.Errorf("%w: nil table", ErrBadData)
+	}
+	return r.fit.ens.enc.encode(t, r.fit.target)
+}
+
+// run feeds the encoded query rows through the ensemble (or the constant
+// short-circuit) block by block.
+func (r *Regressor) run(q *matrix, emit func(lo int, quant []float64, nq int) error) error {
+	if r.fit.constant {
+		const nq = standardQuantiles
+		for lo := 0; lo < q.rows; lo += predictBlockRows {
+			n := min(predictBlockRows, q.rows-lo)
+			block := make([]float64, n*nq)
+			for i := range block {
+				block[i] = r.fit.value
+			}
+			if err := emit(lo, block, nq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.fit.ens.predict(r.qm, q, emit)
+}
+
+func (r *Regressor) summarize(q *matrix, levels []float64) (*Summary, error) {
+	if len(levels) > 0 {
+		if err := checkLevels(levels); err != nil {
+			return nil, err
+		}
+	}
+	s := &Summary{
+		Mean: make([]float64, q.rows), Median: make([]float64, q.rows),
+		Levels: append([]float64(nil), levels...), Quantiles: make([][]float64, q.rows),
+	}
+	err := r.run(q, func(lo int, quant []float64, nq int) error {
+		tau := quantileLevels(nq)
+		for i := 0; i*nq < len(quant); i++ {
+			row := quant[i*nq : (i+1)*nq]
+			s.Mean[lo+i] = meanOfQuantiles(tau, row)
+			s.Median[lo+i] = interpQuantile(tau, row, 0.5)
+			qs := make([]float64, len(levels))
+			for k, l := range levels {
+				qs[k] = interpQuantile(tau, row, l)
+			}
+			s.Quantiles[lo+i] = qs
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (r *Regressor) distribution(q *matrix) (*Distribution, error) {
+	var all []float64
+	nq := standardQuantiles
+	err := r.run(q, func(lo int, quant []float64, n int) error {
+		nq = n
+		all = append(all, quant...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newDistribution(quantileLevels(nq), all), nil
+}
