@@ -7,8 +7,9 @@ import (
 	"gonum.org/v1/gonum/blas"
 )
 
-// Tiling of the float32 GEMM (see blas.go). Part of the numeric contract:
-// with gonum, the k chunking fixes the order in which A @ B^T dot products
+// Tiling of the float32 GEMM for BLAS implementations that are not
+// pool-aware (see blas.go). Part of the numeric contract: with gonum, the k
+// chunking fixes the order in which A @ B^T dot products
 // are summed, so changing gemmTileK changes the low bits of results.
 const (
 	gemmTileM = 64
@@ -22,9 +23,10 @@ const (
 // Batch axes of a and b may have any strides (0 where broadcast); their last
 // two axes must form a BLAS matrix (unit stride in the last axis, leading
 // dimension at least the row length), else the distinct matrices are copied
-// first. Float32 goes through BLAS32 tile by tile, float64 through ref.Gemm
-// row range by row range; both over the worker pool, so every element of dst
-// is computed by one task with an arithmetic that does not depend on the
+// first. Float32 goes through BLAS32 (whole products, or tiles for
+// implementations that are not pool-aware: see blas.go), float64 through
+// ref.Gemm row range by row range; both over the worker pool, so every
+// element of dst is computed with an arithmetic that does not depend on the
 // worker count.
 func (cpuBackend) MatMul(dst, a, b *Tensor, transA, transB bool, alpha, beta float64) {
 	r := len(dst.shape)
@@ -77,9 +79,14 @@ type gemmArgs struct {
 	aOff, bOff     []int
 }
 
-// gemm32 runs BLAS32's Sgemm on the tiles of every C in the batch. The task
-// index enumerates (batch, tile row, tile column); small matrices therefore
-// parallelise over the batch, large ones over their tiles.
+// serialSgemmer is a pool-aware float32 BLAS (avx.Implementation): its
+// Sgemm splits one product over the worker pool, SgemmSerial computes it on
+// the calling goroutine, and both give the same bits.
+type serialSgemmer interface {
+	SgemmSerial(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+// gemm32 computes the batch of float32 products with BLAS32.
 func gemm32(g gemmArgs, alpha float32, a, b []float32, beta float32, c []float32) {
 	impl := BLAS32()
 	tA, tB := blas.NoTrans, blas.NoTrans
@@ -89,6 +96,38 @@ func gemm32(g gemmArgs, alpha float32, a, b []float32, beta float32, c []float32
 	if g.transB {
 		tB = blas.Trans
 	}
+	ser, ok := impl.(serialSgemmer)
+	if !ok {
+		gemm32Tiled(g, impl, tA, tB, alpha, a, b, beta, c)
+		return
+	}
+	one := func(bi int, sgemm func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)) {
+		sgemm(tA, tB, g.m, g.n, g.k, alpha, a[g.aOff[bi]:], g.lda, b[g.bOff[bi]:], g.ldb, beta, c[bi*g.m*g.n:], g.n)
+	}
+	// A batch with at least two products per worker, or of products too
+	// small to split, is split over the pool one product per task (no
+	// packing or hand-off inside a product); otherwise each product in turn
+	// is split over the pool by Sgemm. Both give the same bits (SgemmSerial
+	// and Sgemm agree), so the choice, which depends on the worker count,
+	// does not change results.
+	flops := 2 * g.m * g.n * g.k
+	if g.nb > 1 && (g.nb >= 2*Workers() || flops < gemmGrainFlops*4) {
+		Parallel(g.nb, max(1, gemmGrainFlops/flops), func(lo, hi int) {
+			for bi := lo; bi < hi; bi++ {
+				one(bi, ser.SgemmSerial)
+			}
+		})
+		return
+	}
+	for bi := 0; bi < g.nb; bi++ {
+		one(bi, impl.Sgemm)
+	}
+}
+
+// gemm32Tiled runs impl's Sgemm on the tiles of every C in the batch. The
+// task index enumerates (batch, tile row, tile column); small matrices
+// therefore parallelise over the batch, large ones over their tiles.
+func gemm32Tiled(g gemmArgs, impl blas.Float32, tA, tB blas.Transpose, alpha float32, a, b []float32, beta float32, c []float32) {
 	tm, tn := (g.m+gemmTileM-1)/gemmTileM, (g.n+gemmTileN-1)/gemmTileN
 	tileFlops := 2 * min(g.m, gemmTileM) * min(g.n, gemmTileN) * g.k
 	Parallel(g.nb*tm*tn, max(1, gemmGrainFlops/tileFlops), func(lo, hi int) {
