@@ -1,0 +1,79 @@
+package avx
+
+import "math"
+
+// The vector kernels (exp family, softmax, norms, SwiGLU, AdamW, pinball,
+// copy) dispatch through vecTab, one table of functions per Level, chosen by
+// Current() at each call. vecTab[Generic] holds the pure-Go code; the
+// amd64 assembly fills the AVX2 and AVX512 rows (vec_amd64.go); without
+// assembly they repeat the Generic row (vec_other.go).
+type vecKernels struct {
+	exp, sigmoid, silu, geluTanh, geluErf func(dst, x []float32)
+	siluGrad, geluTanhGrad, geluErfGrad   func(dx, x, dy []float32)
+}
+
+var vecTab = [3]vecKernels{Generic: {
+	exp: expGo, sigmoid: sigmoidGo, silu: siluGo, geluTanh: geluTanhGo, geluErf: geluErfGo,
+	siluGrad: siluGradGo, geluTanhGrad: geluTanhGradGo, geluErfGrad: geluErfGradGo,
+}}
+
+// vmask8 is the sliding window of AVX2 tail masks (TAILMASK_Y).
+var vmask8 = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// vk returns the kernel table of the current level.
+func vk() *vecKernels { return &vecTab[Current()] }
+
+// vconst holds the constants of the assembly kernels, each replicated 8
+// times (one 256-bit vector, so AVX2 code uses it as a memory operand and
+// AVX-512 code broadcasts its first element). The indices are the v*
+// constants below; vec_amd64.h defines the matching byte offsets (index*32).
+var vconst [vcCount][8]uint32
+
+const (
+	vcLog2E = iota
+	vcLn2Hi
+	vcLn2Lo
+	vcC7
+	vcC6
+	vcC5
+	vcC4
+	vcC3
+	vcC2
+	vcOne
+	vcLo
+	vcHi
+	vcSign
+	vcAbs
+	vcBias
+	vcGelu2C
+	vcGelu2CK
+	vcGelu6CK
+	vcInvSq2
+	vcInvS2P
+	vcErf0  // erfcPoly[0..9]
+	vcErf9  = vcErf0 + 9
+	vcCount = vcErf9 + 1
+)
+
+func init() {
+	f := map[int]float32{
+		vcLog2E: expLog2E, vcLn2Hi: expLn2Hi, vcLn2Lo: expLn2Lo, vcC7: expC7, vcC6: expC6,
+		vcC5: expC5, vcC4: expC4, vcC3: expC3, vcC2: expC2, vcOne: 1, vcLo: expLo, vcHi: expHi,
+		vcGelu2C: gelu2C, vcGelu2CK: gelu2CK, vcGelu6CK: gelu6CK, vcInvSq2: geluInvSq2, vcInvS2P: geluInvS2P,
+	}
+	for i, c := range erfcPoly {
+		f[vcErf0+i] = c
+	}
+	for i, v := range f {
+		vcSet(i, math.Float32bits(v))
+	}
+	vcSet(vcSign, 0x80000000)
+	vcSet(vcAbs, 0x7fffffff)
+	vcSet(vcBias, 127)
+}
+
+func vcSet(i int, bits uint32) {
+	for j := range vconst[i] {
+		vconst[i][j] = bits
+	}
+}

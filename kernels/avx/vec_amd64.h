@@ -1,0 +1,32 @@
+// Byte offsets into ·vconst (vec.go): constant index * 32. Keep in step
+// with the vc* indices there (TestVecConstOffsets checks).
+#define VC_LOG2E 0
+#define VC_LN2HI 32
+#define VC_LN2LO 64
+#define VC_C7 96
+#define VC_C6 128
+#define VC_C5 160
+#define VC_C4 192
+#define VC_C3 224
+#define VC_C2 256
+#define VC_ONE 288
+#define VC_LO 320
+#define VC_HI 352
+#define VC_SIGN 384
+#define VC_ABS 416
+#define VC_BIAS 448
+#define VC_GELU2C 480
+#define VC_GELU2CK 512
+#define VC_GELU6CK 544
+#define VC_INVSQ2 576
+#define VC_INVS2P 608
+#define VC_ERF0 640
+#define VC_ERF1 672
+#define VC_ERF2 704
+#define VC_ERF3 736
+#define VC_ERF4 768
+#define VC_ERF5 800
+#define VC_ERF6 832
+#define VC_ERF7 864
+#define VC_ERF8 896
+#define VC_ERF9 928
