@@ -30,6 +30,39 @@ func defaultSettings() settings {
 // Option configures a Regressor (see NewRegressor).
 type Option func(*settings) error
 
+// WithCheckpoint loads the model from a checkpoint file written by
+// Model.Save (or the trainer). NewRegressor reports a missing, corrupt or
+// incompatible file as an error (from LoadModel).
+func WithCheckpoint(path string) Option {
+	return func(s *settings) error {
+		if path == "" {
+			return fmt.Errorf("%w: WithCheckpoint: empty path", ErrBadOption)
+		}
+		s.source = path
+		s.load = func(dev tensor.Device) (quantileModel, error) {
+			m, err := LoadModel(path)
+			if err != nil {
+				return nil, err
+			}
+			return runnerFor(m, dev)
+		}
+		return nil
+	}
+}
+
+// WithModel uses an already loaded (or, in tests, freshly initialised)
+// model. The Regressor only reads it; it may be shared between Regressors.
+func WithModel(m *Model) Option {
+	return func(s *settings) error {
+		if m == nil {
+			return fmt.Errorf("%w: WithModel(nil)", ErrBadOption)
+		}
+		s.source = "WithModel"
+		s.load = func(dev tensor.Device) (quantileModel, error) { return runnerFor(m, dev) }
+		return nil
+	}
+}
+
 // WithEnsemble sets the number of ensemble members (default 8, at least 1).
 // Each member is a differently preprocessed copy of the table; the members'
 // predicted quantiles are averaged. Time grows linearly with n.

@@ -25,13 +25,17 @@ func quantileLevels(q int) []float64 {
 // meanOfQuantiles integrates the piecewise-linear quantile function over
 // [0, 1]: tau_0*q_0 + sum_k 0.5*(q_k+q_{k+1})*(tau_{k+1}-tau_k) +
 // (1-tau_K)*q_K. q must be sorted (non-decreasing) and len(q) == len(tau).
+// The weights sum to 1, so it is computed as q_0 plus the integral of
+// q - q_0: exact for a constant row, and free of cancellation when the
+// quantiles sit far from zero.
 func meanOfQuantiles(tau, q []float64) float64 {
 	k := len(q) - 1
-	s := tau[0] * q[0]
+	base := q[0]
+	var s float64
 	for i := 0; i < k; i++ {
-		s += 0.5 * (q[i] + q[i+1]) * (tau[i+1] - tau[i])
+		s += 0.5 * ((q[i] - base) + (q[i+1] - base)) * (tau[i+1] - tau[i])
 	}
-	return s + (1-tau[k])*q[k]
+	return base + s + (1-tau[k])*(q[k]-base)
 }
 
 // interpQuantile evaluates the quantile function at level by linear

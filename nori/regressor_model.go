@@ -1,0 +1,32 @@
+package nori
+
+import (
+	"fmt"
+
+	"github.com/nori-ml/nori/tensor"
+)
+
+// modelRunner adapts *Model to the pipeline's quantileModel: one table per
+// call (B = 1), float32 host slices in and out.
+type modelRunner struct{ m *Model }
+
+func (r modelRunner) inferTable(x []float32, rows, features int, y []float32, nctx, queryChunk int) ([]float32, int, error) {
+	xt := tensor.FromSlice(x, 1, rows, features)
+	yt := tensor.FromSlice(y, 1, nctx)
+	out, err := r.m.Infer(xt, yt, nctx, InferOptions{QueryChunk: queryChunk})
+	if err != nil {
+		return nil, 0, err
+	}
+	if out.Rank() != 3 || out.Dim(0) != 1 || out.Dim(1) != rows-nctx {
+		return nil, 0, fmt.Errorf("nori: model returned shape %v for %d query rows", out.Shape(), rows-nctx)
+	}
+	return out.Float32s(), out.Dim(2), nil
+}
+
+// runnerFor checks that the model can run on dev and wraps it.
+func runnerFor(m *Model, dev tensor.Device) (quantileModel, error) {
+	if dev.Kind() != tensor.CPUKind {
+		return nil, fmt.Errorf("%w: device %v: the model runs on the CPU only in this build", ErrBadOption, dev)
+	}
+	return modelRunner{m}, nil
+}
