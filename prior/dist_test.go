@@ -209,3 +209,34 @@ func TestFastRNG(t *testing.T) {
 		t.Fatalf("streams 1 and 2 share %d of 100 draws", same)
 	}
 }
+
+// TestFastRNGNormalShape checks the ziggurat normal against the normal CDF
+// at points in the body, the layer edges and the tail (beyond zigR = 3.44,
+// where the exact tail method takes over), and its fourth moment.
+func TestFastRNGNormalShape(t *testing.T) {
+	f := NewFastRNG(tensor.NewRNG(12, 0))
+	const n = 2000000
+	cuts := []float64{-4, -3.5, -2, -1, -0.3, 0, 0.5, 1.7, 3, 3.6}
+	below := make([]int, len(cuts))
+	var m4 float64
+	for i := 0; i < n; i++ {
+		z := f.NormFloat64()
+		m4 += z * z * z * z
+		for k, c := range cuts {
+			if z < c {
+				below[k]++
+			}
+		}
+	}
+	for k, c := range cuts {
+		p := 0.5 * math.Erfc(-c/math.Sqrt2)
+		got := float64(below[k]) / n
+		se := math.Sqrt(p * (1 - p) / n)
+		if math.Abs(got-p) > 5*se {
+			t.Errorf("P(Z < %v) = %.6f, want %.6f (+-%.6f)", c, got, p, 5*se)
+		}
+	}
+	if k := m4 / n; math.Abs(k-3) > 0.05 {
+		t.Errorf("E[Z^4] = %.4f, want 3", k)
+	}
+}

@@ -11,9 +11,7 @@ import (
 // is a pure function of the draws that seeded it, so tables stay a pure
 // function of their generator's stream.
 type FastRNG struct {
-	s        [4]uint64
-	spare    float64
-	hasSpare bool
+	s [4]uint64
 }
 
 // NewFastRNG seeds a FastRNG with one 64-bit draw from r (expanded with
@@ -31,46 +29,91 @@ func NewFastRNG(r Source) *FastRNG {
 	return f
 }
 
-func rotl(x uint64, k uint) uint64 { return x<<k | x>>(64-k) }
-
 // Uint64 returns 64 random bits.
 func (f *FastRNG) Uint64() uint64 {
 	s := &f.s
-	out := rotl(s[1]*5, 7) * 9
+	out := bits.RotateLeft64(s[1]*5, 7) * 9
 	t := s[1] << 17
 	s[2] ^= s[0]
 	s[3] ^= s[1]
 	s[1] ^= s[2]
 	s[0] ^= s[3]
 	s[2] ^= t
-	s[3] = rotl(s[3], 45)
+	s[3] = bits.RotateLeft64(s[3], 45)
 	return out
 }
 
 // Float64 returns a value in [0, 1) with 53 bits of resolution.
 func (f *FastRNG) Float64() float64 { return float64(f.Uint64()>>11) * (1.0 / (1 << 53)) }
 
-// NormFloat64 returns a standard normal value (Box-Muller, both branches
-// used: every other call returns the cached sine branch).
+// NormFloat64 returns a standard normal value by the ziggurat method
+// (Marsaglia and Tsang, "The ziggurat method for generating random
+// variables", 2000) with 128 layers: about 99% of draws cost one Uint64, a
+// compare and a multiply; the rest take the exact wedge or tail rejection.
+// The layer index and the value use separate bits of the draw.
 func (f *FastRNG) NormFloat64() float64 {
-	if f.hasSpare {
-		f.hasSpare = false
-		return f.spare
+	for {
+		u := f.Uint64()
+		iz := u & 127
+		hz := int32(u >> 32)
+		x := float64(hz) * zigW[iz]
+		ahz := uint32(hz)
+		if hz < 0 {
+			ahz = uint32(-int64(hz))
+		}
+		if ahz < zigK[iz] {
+			return x
+		}
+		if iz == 0 {
+			// The tail beyond zigR (Marsaglia's exact tail method).
+			for {
+				tx := -math.Log(1-f.Float64()) / zigR
+				ty := -math.Log(1 - f.Float64())
+				if ty+ty >= tx*tx {
+					if hz > 0 {
+						return zigR + tx
+					}
+					return -zigR - tx
+				}
+			}
+		}
+		// The wedge between the layer's rectangle and the density.
+		if zigF[iz]+f.Float64()*(zigF[iz-1]-zigF[iz]) < math.Exp(-0.5*x*x) {
+			return x
+		}
 	}
-	a, b := f.normalPair()
-	f.spare, f.hasSpare = b, true
-	return a
 }
 
-// normalPair returns two independent standard normals from 64 random bits:
-// 32 bits for the radius (u1 in (0, 1], so |z| <= 6.66) and 32 for the angle.
-func (f *FastRNG) normalPair() (float64, float64) {
-	w := f.Uint64()
-	u1 := (float64(uint32(w>>32)) + 1) * (1.0 / 4294967296.0)
-	u2 := float64(uint32(w)) * (1.0 / 4294967296.0)
-	r := math.Sqrt(-2 * math.Log(u1))
-	s, c := math.Sincos(2 * math.Pi * u2)
-	return r * c, r * s
+// Ziggurat tables for the standard normal (128 layers), built at start-up
+// with the recursion of Marsaglia and Tsang's published code.
+const (
+	zigR = 3.442619855899
+	zigV = 9.91256303526217e-3
+	zigM = 2147483648.0 // 2^31: hz is a signed 32-bit value
+)
+
+var (
+	zigK [128]uint32
+	zigW [128]float64
+	zigF [128]float64
+)
+
+func init() {
+	dn, tn := zigR, zigR
+	q := zigV / math.Exp(-0.5*dn*dn)
+	zigK[0] = uint32(dn / q * zigM)
+	zigK[1] = 0
+	zigW[0] = q / zigM
+	zigW[127] = dn / zigM
+	zigF[0] = 1
+	zigF[127] = math.Exp(-0.5 * dn * dn)
+	for i := 126; i >= 1; i-- {
+		dn = math.Sqrt(-2 * math.Log(zigV/dn+math.Exp(-0.5*dn*dn)))
+		zigK[i+1] = uint32(dn / tn * zigM)
+		tn = dn
+		zigF[i] = math.Exp(-0.5 * dn * dn)
+		zigW[i] = dn / zigM
+	}
 }
 
 // Intn returns a uniform integer in [0, n) (Lemire's multiply-shift with
@@ -88,14 +131,9 @@ func (f *FastRNG) Intn(n int) int {
 	}
 }
 
-// FillNormal fills dst with N(mu, sd^2) values, two per 64 random bits.
+// FillNormal fills dst with N(mu, sd^2) values.
 func (f *FastRNG) FillNormal(dst []float64, mu, sd float64) {
-	i := 0
-	for ; i+1 < len(dst); i += 2 {
-		a, b := f.normalPair()
-		dst[i], dst[i+1] = mu+sd*a, mu+sd*b
-	}
-	if i < len(dst) {
+	for i := range dst {
 		dst[i] = mu + sd*f.NormFloat64()
 	}
 }
