@@ -104,13 +104,17 @@ func (p *Prior) pick(seed, index uint64) Generator {
 }
 
 // Table draws table index of the stream seed with the given shape: a
-// generator from the mixture, its table, the augmentations, and the
-// learnability filter, redrawing (same generator, new streams) up to
-// Config.Filter.MaxAttempts times until the out-of-bag R² exceeds the
-// threshold. When every draw is rejected the draw with the highest R² is
-// returned if Config.Filter.KeepBest is set (its Info.FilterR2 is then at or
-// below the threshold, so callers can tell), else an error wrapping
-// ErrUnlearnable.
+// generator from the mixture draws a table, the learnability filter judges
+// it, and the augmentations are applied to the table kept. A rejected draw
+// is redrawn (same generator, new streams) up to Config.Filter.MaxAttempts
+// times until the out-of-bag R² exceeds the threshold. When every draw is
+// rejected the draw with the highest R² is kept if Config.Filter.KeepBest
+// is set (its Info.FilterR2 is then at or below the threshold, so callers
+// can tell), else an error wrapping ErrUnlearnable is returned.
+//
+// By default the filter judges the generator's table before the
+// augmentations (see FilterConfig.AfterAugment for why); with AfterAugment
+// every draw is augmented first and the filter judges the result.
 //
 // The result is a pure function of (p's config, seed, index, rows,
 // features): each stage draws from streams derived from (seed, index,
@@ -123,61 +127,112 @@ func (p *Prior) Table(seed, index uint64, rows, features int) (*Table, error) {
 	if rows > maxTableCells/features {
 		return nil, fmt.Errorf("prior: table shape %dx%d has more than %d cells", rows, features, maxTableCells)
 	}
-	g := p.pick(seed, index)
+	d := drawer{p: p, g: p.pick(seed, index), seed: seed, index: index, rows: rows, features: features}
 	fc := p.cfg.Filter
 	if !fc.Enabled {
-		t, err := p.draw(g, seed, index, 0, rows, features)
+		t, err := d.generate(0)
+		if err == nil {
+			err = d.augment(t, 0)
+		}
 		if err != nil {
 			return nil, err
 		}
 		t.Info.FilterR2 = math.NaN()
-		return p.finish(t, seed, index, 1), nil
+		return d.finish(t, 1), nil
 	}
-	var best *Table
+	var kept, best *Table
+	keptAttempt, bestAttempt, attempts := 0, 0, fc.MaxAttempts
 	for a := 0; a < fc.MaxAttempts; a++ {
-		t, err := p.draw(g, seed, index, uint64(a), rows, features)
+		t, err := d.generate(a)
+		if err == nil && fc.AfterAugment {
+			err = d.augment(t, a)
+		}
 		if err != nil {
 			return nil, err
 		}
 		r2 := Learnability(rngFor(seed, streamFilter, index, uint64(a)), t, fc)
 		t.Info.FilterR2 = r2
 		if r2 > fc.Threshold {
-			return p.finish(t, seed, index, a+1), nil
+			kept, keptAttempt, attempts = t, a, a+1
+			break
 		}
 		// NaN (undefined R²) never beats a defined score.
 		if best == nil || r2 > best.Info.FilterR2 || (math.IsNaN(best.Info.FilterR2) && !math.IsNaN(r2)) {
-			best = t
+			best, bestAttempt = t, a
 		}
 	}
-	if !fc.KeepBest {
-		return nil, fmt.Errorf("%w: generator %q, seed %d, index %d, %dx%d, %d draws, best R² %.3f <= %.3f",
-			ErrUnlearnable, g.Name(), seed, index, rows, features, fc.MaxAttempts, best.Info.FilterR2, fc.Threshold)
+	if kept == nil {
+		if !fc.KeepBest {
+			return nil, fmt.Errorf("%w: generator %q, seed %d, index %d, %dx%d, %d draws, best R² %.3f <= %.3f",
+				ErrUnlearnable, d.g.Name(), seed, index, rows, features, fc.MaxAttempts, best.Info.FilterR2, fc.Threshold)
+		}
+		kept, keptAttempt = best, bestAttempt
 	}
-	return p.finish(best, seed, index, fc.MaxAttempts), nil
+	if !fc.AfterAugment {
+		if err := d.augment(kept, keptAttempt); err != nil {
+			return nil, err
+		}
+	}
+	return d.finish(kept, attempts), nil
 }
 
 // maxTableCells bounds rows*features of one table (1 GiB of float64), so
 // that a mistyped shape is an error, not an out-of-memory crash.
 const maxTableCells = 1 << 27
 
-// draw runs the generator and the augmentations for one attempt and checks
-// the result against the Generator contract.
-func (p *Prior) draw(g Generator, seed, index, attempt uint64, rows, features int) (t *Table, err error) {
+// drawer runs the stages of one table draw.
+type drawer struct {
+	p              *Prior
+	g              Generator
+	seed, index    uint64
+	rows, features int
+}
+
+// generate runs the generator for one attempt and checks its table against
+// the Generator contract.
+func (d *drawer) generate(attempt int) (t *Table, err error) {
+	err = d.protect("generator", attempt, func() {
+		t = d.g.Generate(rngFor(d.seed, streamGenerate, d.index, uint64(attempt)), d.rows, d.features)
+	})
+	if err == nil {
+		if e := checkTable(t, d.rows, d.features, false); e != nil {
+			err = fmt.Errorf("prior: generator %q (seed %d, index %d, attempt %d): %v", d.g.Name(), d.seed, d.index, attempt, e)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Info.Generator = d.g.Name()
+	return t, nil
+}
+
+// augment applies the augmentations with the stream of the attempt that
+// drew t, and checks the result.
+func (d *drawer) augment(t *Table, attempt int) error {
+	err := d.protect("augmentations", attempt, func() {
+		Augment(rngFor(d.seed, streamAugment, d.index, uint64(attempt)), t, d.p.cfg.Augment)
+	})
+	if err == nil {
+		if e := checkTable(t, d.rows, d.features, true); e != nil {
+			err = fmt.Errorf("prior: augmentations %v of a %q table (seed %d, index %d, attempt %d): %v",
+				t.Info.Augmentations, d.g.Name(), d.seed, d.index, attempt, e)
+		}
+	}
+	return err
+}
+
+// protect runs f and turns a panic into an error naming the stage and the
+// draw (the shape comes from the user, so a generator bug it triggers must
+// not crash the program).
+func (d *drawer) protect(stage string, attempt int, f func()) (err error) {
 	defer func() {
 		if e := recover(); e != nil {
-			t, err = nil, fmt.Errorf("prior: generator %q (seed %d, index %d, attempt %d, %dx%d) panicked: %v", g.Name(), seed, index, attempt, rows, features, e)
+			err = fmt.Errorf("prior: %s of generator %q (seed %d, index %d, attempt %d, %dx%d) panicked: %v",
+				stage, d.g.Name(), d.seed, d.index, attempt, d.rows, d.features, e)
 		}
 	}()
-	t = g.Generate(rngFor(seed, streamGenerate, index, attempt), rows, features)
-	if err := checkTable(t, rows, features, false); err != nil {
-		return nil, fmt.Errorf("prior: generator %q (seed %d, index %d, attempt %d): %v", g.Name(), seed, index, attempt, err)
-	}
-	Augment(rngFor(seed, streamAugment, index, attempt), t, p.cfg.Augment)
-	if err := checkTable(t, rows, features, true); err != nil {
-		return nil, fmt.Errorf("prior: augmentations of a %q table (seed %d, index %d, attempt %d, augmentations %v): %v", g.Name(), seed, index, attempt, t.Info.Augmentations, err)
-	}
-	t.Info.Generator = g.Name()
-	return t, nil
+	f()
+	return nil
 }
 
 // checkTable verifies the shape of t and that its values are finite; NaN
@@ -203,8 +258,9 @@ func checkTable(t *Table, rows, features int, missingOK bool) error {
 	return nil
 }
 
-// finish shuffles the rows of the accepted draw and fills in its Info.
-func (p *Prior) finish(t *Table, seed, index uint64, attempts int) *Table {
+// finish shuffles the rows of the kept draw and fills in its Info.
+func (d *drawer) finish(t *Table, attempts int) *Table {
+	seed, index := d.seed, d.index
 	perm := rngFor(seed, streamShuffle, index, 0).Perm(t.Rows)
 	x := make([]float64, len(t.X))
 	y := make([]float64, len(t.Y))

@@ -201,6 +201,20 @@ func TestPipelineFilterRedraws(t *testing.T) {
 		t.Fatalf("pure noise without KeepBest: err %v, want ErrUnlearnable naming the generator", err)
 	}
 
+	// Filtering the augmented tables: the same guarantees.
+	p = pipePrior(t, DefaultAugmentConfig(), "pipe_half")
+	p.cfg.Filter.AfterAugment = true
+	for i := uint64(0); i < 10; i++ {
+		tb, err := p.Table(6, i, 120, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := p.Table(6, i, 120, 4)
+		if !(tb.Info.FilterR2 > thr) || tb.Info.Params["noise"] == true || !bytes.Equal(csvBytes(t, tb), csvBytes(t, again)) {
+			t.Fatalf("AfterAugment, index %d: R² %v, noise %v (or not deterministic)", i, tb.Info.FilterR2, tb.Info.Params["noise"])
+		}
+	}
+
 	// Without the filter: one draw, R² NaN.
 	p.cfg.Filter.Enabled = false
 	tb, err = p.Table(5, 3, 120, 4)
