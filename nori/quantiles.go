@@ -81,6 +81,38 @@ type Distribution struct {
 	rows   int
 }
 
+// NewDistribution builds a Distribution from quantiles[i][k], row i's
+// quantile at levels[k]: levels strictly increasing inside (0, 1), every row
+// finite and non-decreasing, with one value per level. The values are
+// copied. It lets callers reduce quantiles from elsewhere (or combine
+// predictions) with the same rules as the Regressor.
+func NewDistribution(levels []float64, quantiles [][]float64) (*Distribution, error) {
+	if err := checkLevels(levels); err != nil {
+		return nil, err
+	}
+	for k := 1; k < len(levels); k++ {
+		if levels[k] <= levels[k-1] {
+			return nil, fmt.Errorf("nori: quantile levels must increase: %v after %v", levels[k], levels[k-1])
+		}
+	}
+	q := make([]float64, 0, len(quantiles)*len(levels))
+	for i, row := range quantiles {
+		if len(row) != len(levels) {
+			return nil, fmt.Errorf("nori: row %d has %d quantiles for %d levels", i, len(row), len(levels))
+		}
+		for k, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("nori: row %d quantile %d is %v", i, k, v)
+			}
+			if k > 0 && v < row[k-1] {
+				return nil, fmt.Errorf("nori: row %d decreases at level %v (%v after %v)", i, levels[k], v, row[k-1])
+			}
+		}
+		q = append(q, row...)
+	}
+	return &Distribution{levels: append([]float64(nil), levels...), q: q, rows: len(quantiles)}, nil
+}
+
 // newDistribution wraps rows x len(levels) sorted quantiles (not copied).
 func newDistribution(levels, q []float64) *Distribution {
 	return &Distribution{levels: levels, q: q, rows: len(q) / len(levels)}

@@ -1,0 +1,62 @@
+// Package nori is a tabular foundation model for regression: a transformer
+// pretrained on synthetic tables that predicts a numeric target for new rows
+// from a table of labelled rows given at prediction time (in-context
+// learning; there is no per-dataset training). It predicts a distribution,
+// 999 quantiles per row, from which the mean, the median or any quantile
+// follows.
+//
+// # Use
+//
+//	reg, err := nori.NewRegressor(nori.WithCheckpoint("nori.safetensors"))
+//	...
+//	err = reg.Fit(Xtrain, ytrain)       // stores the context; validates
+//	pred, err := reg.Predict(Xtest)     // means
+//	q, err := reg.PredictQuantiles(Xtest, []float64{0.1, 0.9})
+//	dist, err := reg.PredictDistribution(Xtest)
+//
+// Tables with named, mixed numeric and string columns and missing cells go
+// through Table (built in code or read with ReadCSV) with FitTable and
+// PredictTable; strings need no encoding by the caller. The command
+// `nori predict -train train.csv -test test.csv` does the same on files.
+//
+// No pretrained checkpoint ships with this build yet: NewRegressor without
+// WithCheckpoint or WithModel returns ErrNoCheckpoint rather than a model
+// with random weights. NewModel's random models (Tiny, Nori6M) exist for
+// tests, training and benchmarks; their predictions are noise.
+//
+// # Inference pipeline
+//
+// Fit validates the data and fits the preprocessing on the training rows
+// only; every Predict method then encodes the query rows with it, one row at
+// a time, so a row's prediction never depends on the other query rows.
+//
+//   - Target: normalised by the training mean and population std (std below
+//     1e-12 counts as 1); outputs are denormalised. A constant target is
+//     predicted exactly, without running the network.
+//   - Columns (preprocess.go): numeric, or categorical (string columns;
+//     numeric columns with fewer than 4 distinct values when there are at
+//     least 100 training rows), ordinal-coded with unknown categories -1 and
+//     missing cells NaN; ±Inf features read as missing; entirely missing and
+//     constant columns dropped; above 256 columns, the top 256 SVD
+//     components replace them.
+//   - Ensemble (preprocess_member.go, 8 members by default): each member is
+//     a differently preprocessed copy of the table: the first half keep the
+//     original columns and add their uniform quantile transform and a
+//     truncated SVD of it, the second half transform each numeric column
+//     adaptively (identity, log1p, Box-Cox, Yeo-Johnson, exp or
+//     quantile-to-normal by its distribution); all add 10 products of random
+//     column pairs and a row fingerprint, shuffle categorical codes (except
+//     member 0) and shuffle the column order. The members' quantiles are
+//     sorted per row and averaged.
+//   - Budget (budget.go): a member's context keeps at most budget/width
+//     training rows (seeded subsample); query rows go through the network in
+//     chunks against context keys/values computed once.
+//   - Point estimates (quantiles.go): the quantile function is piecewise
+//     linear between the levels tau_i = (i+1)/1000 and flat beyond; the mean
+//     is its integral, the median its value at 0.5 (also the mode estimate),
+//     other levels by linear interpolation.
+//
+// Every random choice comes from WithSeed's seed, and the result does not
+// depend on the number of workers: the same data, seed and model give the
+// same bits.
+package nori
