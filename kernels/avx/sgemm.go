@@ -110,21 +110,56 @@ const (
 	// many row panels, full B micro-panels are read in place instead of
 	// packed (each would be reused too few times to repay the copy).
 	smallMPanels = 4
+	// rowAMaxPanels: when op(A) is not transposed and a task multiplies each
+	// A micro-panel with at most this many B panels, full A micro-panels
+	// are read in place (RowA kernel) instead of packed: the tall-skinny
+	// products of the model (N = 128: 4 panels) would otherwise spend a
+	// large share of their time in the transposing copy of A.
+	rowAMaxPanels = 16
 )
 
-// f32Pool recycles packing buffers (sized in floats, grown on demand).
-var f32Pool sync.Pool
+// Packing buffers are recycled through a small free list rather than a
+// sync.Pool: a pool is emptied by every GC, and re-allocating hundreds of
+// KiB per product would show up as fresh heap in every training step.
+var (
+	bufMu   sync.Mutex
+	bufFree []*[]float32
+)
 
+// maxFreeBufs bounds the free list (a few per worker: A blocks, B blocks).
+const maxFreeBufs = 16
+
+// getBuf returns a buffer of n floats (contents undefined).
 func getBuf(n int) *[]float32 {
-	if p, ok := f32Pool.Get().(*[]float32); ok && cap(*p) >= n {
-		*p = (*p)[:n]
-		return p
+	bufMu.Lock()
+	var p *[]float32
+	for i := len(bufFree) - 1; i >= 0; i-- {
+		if cap(*bufFree[i]) >= n {
+			p = bufFree[i]
+			bufFree = append(bufFree[:i], bufFree[i+1:]...)
+			break
+		}
 	}
-	s := make([]float32, n)
-	return &s
+	if p == nil && len(bufFree) > 0 { // reuse the slot, grow the buffer
+		bufFree = bufFree[:len(bufFree)-1]
+	}
+	bufMu.Unlock()
+	if p == nil {
+		s := make([]float32, n)
+		return &s
+	}
+	*p = (*p)[:n]
+	return p
 }
 
-func putBuf(p *[]float32) { f32Pool.Put(p) }
+// putBuf returns a buffer to the free list.
+func putBuf(p *[]float32) {
+	bufMu.Lock()
+	if len(bufFree) < maxFreeBufs {
+		bufFree = append(bufFree, p)
+	}
+	bufMu.Unlock()
+}
 
 // sgemmRun computes C = alpha*op(A)*op(B) + beta*C for m, n, k >= 1 and
 // alpha != 0, BLIS style: for each nc block of columns and kc block of the
@@ -146,6 +181,10 @@ func sgemmRun(lv *gemmLevel, bl blocking, aT, bT bool, m, n, k int, alpha float3
 	nkb := (k + bl.kc - 1) / bl.kc
 	kcMax := (k + nkb - 1) / nkb
 	inPlaceB := !bT && (m+mr-1)/mr <= smallMPanels
+	// In-place A: not transposed, few B panels per A panel, and a row stride
+	// that is not a multiple of 4 KiB (rows would collide in the same L1
+	// sets).
+	inPlaceA := !aT && lv.kernRowA != nil && (min(n, bl.nc)+nr-1)/nr <= rowAMaxPanels && (4*lda)%4096 != 0
 
 	mc := bl.mc
 	if workers > 1 && (m+mc-1)/mc < 2*workers {
@@ -182,7 +221,7 @@ func sgemmRun(lv *gemmLevel, bl blocking, aT, bT bool, m, n, k int, alpha float3
 					packB(bp, b, ldb, bT, jc, nb, pc, kb, nr, 0, panels)
 				}
 			}
-			blk := gemmBlock{lv: lv, aT: aT, a: a, lda: lda, b: b, ldb: ldb, bp: bp, c: c, ldc: ldc,
+			blk := gemmBlock{lv: lv, aT: aT, inPlaceA: inPlaceA, a: a, lda: lda, b: b, ldb: ldb, bp: bp, c: c, ldc: ldc,
 				alpha: alpha, beta: betaBlk, loadC: loadC, m: m, mc: mc, jc: jc, nb: nb, pc: pc, kb: kb}
 			tasks := mBlocks * jChunks
 			run := func(t0, t1 int) {
@@ -204,28 +243,41 @@ func sgemmRun(lv *gemmLevel, bl blocking, aT, bT bool, m, n, k int, alpha float3
 
 // gemmBlock is one (nc block, kc block) step of sgemmRun.
 type gemmBlock struct {
-	lv          *gemmLevel
-	aT          bool
-	a, b, bp, c []float32
-	lda, ldb    int
-	ldc         int
-	alpha, beta float32
-	loadC       bool
-	m, mc       int
-	jc, nb      int
-	pc, kb      int
+	lv           *gemmLevel
+	aT, inPlaceA bool
+	a, b, bp, c  []float32
+	lda, ldb     int
+	ldc          int
+	alpha, beta  float32
+	loadC        bool
+	m, mc        int
+	jc, nb       int
+	pc, kb       int
 }
 
-// run packs A block ib and multiplies it with B panels [q0, q1) of the
-// block (packed in bp, or read in place from b when bp is nil).
+// run packs A block ib (or reads it in place when inPlaceA) and multiplies
+// it with B panels [q0, q1) of the block (packed in bp, or read in place
+// from b when bp is nil).
 func (g *gemmBlock) run(aBuf []float32, ib, q0, q1 int) {
 	mr, nr, kb := g.lv.mr, g.lv.nr, g.kb
 	i0 := ib * g.mc
 	mb := min(g.mc, g.m-i0)
 	ap := aBuf[:(mb+mr-1)/mr*mr*kb]
-	packA(ap, g.a, g.lda, g.aT, i0, mb, g.pc, kb, mr)
+	if g.inPlaceA {
+		// Only the last, partial micro-panel is packed (zero-padded rows).
+		if full := mb / mr * mr; full < mb {
+			packA(ap[full*kb:], g.a, g.lda, false, i0+full, mb-full, g.pc, kb, mr)
+		}
+	} else {
+		packA(ap, g.a, g.lda, g.aT, i0, mb, g.pc, kb, mr)
+	}
 	var edge [16 * 32]float32 // scratch tile for partial tiles (mr*nr <= 512)
-	var edgeB []float32
+	var edgeBuf *[]float32
+	defer func() {
+		if edgeBuf != nil {
+			putBuf(edgeBuf)
+		}
+	}()
 	for q := q0; q < q1; q++ {
 		jp := q * nr
 		cols := min(nr, g.nb-jp)
@@ -238,21 +290,24 @@ func (g *gemmBlock) run(aBuf []float32, ib, q0, q1 int) {
 			bq, bs = g.b[g.pc*g.ldb+g.jc+jp:], g.ldb
 		default:
 			// The last, partial panel of an in-place B is packed (padded).
-			if edgeB == nil {
-				edgeB = make([]float32, nr*kb)
+			if edgeBuf == nil {
+				edgeBuf = getBuf(nr * kb)
 			}
-			packB(edgeB, g.b, g.ldb, false, g.jc+jp, cols, g.pc, kb, nr, 0, 1)
-			bq = edgeB
+			packB(*edgeBuf, g.b, g.ldb, false, g.jc+jp, cols, g.pc, kb, nr, 0, 1)
+			bq = *edgeBuf
 		}
 		for ip := 0; ip < mb; ip += mr {
 			rows := min(mr, mb-ip)
-			aq := ap[ip*kb : (ip+mr)*kb]
+			kern, aq, as := g.lv.kern, ap[ip*kb:(ip+mr)*kb], mr
+			if g.inPlaceA && rows == mr {
+				kern, aq, as = g.lv.kernRowA, g.a[(i0+ip)*g.lda+g.pc:], g.lda
+			}
 			cq := g.c[(i0+ip)*g.ldc+g.jc+jp:]
 			if rows == mr && cols == nr {
-				g.lv.kern(kb, aq, mr, bq, bs, cq, g.ldc, g.alpha, g.beta, g.loadC)
+				kern(kb, aq, as, bq, bs, cq, g.ldc, g.alpha, g.beta, g.loadC)
 				continue
 			}
-			g.lv.kern(kb, aq, mr, bq, bs, edge[:], nr, 1, 0, false)
+			kern(kb, aq, as, bq, bs, edge[:], nr, 1, 0, false)
 			for r := 0; r < rows; r++ {
 				crow := cq[r*g.ldc : r*g.ldc+cols]
 				for j := range crow {

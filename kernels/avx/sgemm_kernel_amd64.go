@@ -8,7 +8,8 @@ package avx
 //	C = alpha*sum_k A[k]*B[k] + beta*C   (flags != 0)
 //	C = alpha*sum_k A[k]*B[k]            (flags == 0: C is not read)
 //
-// A supplies mr consecutive floats per k step and advances aStride bytes;
+// A supplies mr consecutive floats per k step and advances aStride bytes
+// (RowA kernels: row r of A starts at a + r*lda bytes, 4 bytes per k step);
 // B supplies nr consecutive floats per k step and advances bStride bytes; C
 // rows are ldc bytes apart. Every accumulator sums its k products in order
 // with one FMA each, so the result of an element does not depend on where
@@ -20,14 +21,30 @@ func sgemmKernAVX512(k int, a *float32, aStride int, b *float32, bStride int, c 
 //go:noescape
 func sgemmKernAVX2(k int, a *float32, aStride int, b *float32, bStride int, c *float32, ldc int, alpha, beta float32, flags int)
 
+//go:noescape
+func sgemmKernRowAAVX512(k int, a *float32, aStride int, b *float32, bStride int, c *float32, ldc int, alpha, beta float32, flags int)
+
+//go:noescape
+func sgemmKernRowAAVX2(k int, a *float32, aStride int, b *float32, bStride int, c *float32, ldc int, alpha, beta float32, flags int)
+
 func kernAVX512(k int, a []float32, as int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, loadC bool) {
-	kernCheck(k, a, as, mrAVX512, b, bs, nrAVX512, c, ldc)
+	kernCheck(k, a, (k-1)*as+mrAVX512, b, bs, c, ldc, mrAVX512, nrAVX512)
 	sgemmKernAVX512(k, &a[0], 4*as, &b[0], 4*bs, &c[0], 4*ldc, alpha, beta, flag(loadC))
 }
 
 func kernAVX2(k int, a []float32, as int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, loadC bool) {
-	kernCheck(k, a, as, mrAVX2, b, bs, nrAVX2, c, ldc)
+	kernCheck(k, a, (k-1)*as+mrAVX2, b, bs, c, ldc, mrAVX2, nrAVX2)
 	sgemmKernAVX2(k, &a[0], 4*as, &b[0], 4*bs, &c[0], 4*ldc, alpha, beta, flag(loadC))
+}
+
+func kernRowAAVX512(k int, a []float32, lda int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, loadC bool) {
+	kernCheck(k, a, (mrAVX512-1)*lda+k, b, bs, c, ldc, mrAVX512, nrAVX512)
+	sgemmKernRowAAVX512(k, &a[0], 4*lda, &b[0], 4*bs, &c[0], 4*ldc, alpha, beta, flag(loadC))
+}
+
+func kernRowAAVX2(k int, a []float32, lda int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, loadC bool) {
+	kernCheck(k, a, (mrAVX2-1)*lda+k, b, bs, c, ldc, mrAVX2, nrAVX2)
+	sgemmKernRowAAVX2(k, &a[0], 4*lda, &b[0], 4*bs, &c[0], 4*ldc, alpha, beta, flag(loadC))
 }
 
 func flag(b bool) int {
@@ -38,14 +55,15 @@ func flag(b bool) int {
 }
 
 // kernCheck panics (instead of letting the assembly read or write out of
-// bounds) unless the slices hold everything the kernel touches.
-func kernCheck(k int, a []float32, as, mr int, b []float32, bs, nr int, c []float32, ldc int) {
-	if k < 1 || len(a) < (k-1)*as+mr || len(b) < (k-1)*bs+nr || len(c) < (mr-1)*ldc+nr {
+// bounds) unless the slices hold everything the kernel touches (aNeed
+// elements of a).
+func kernCheck(k int, a []float32, aNeed int, b []float32, bs int, c []float32, ldc, mr, nr int) {
+	if k < 1 || len(a) < aNeed || len(b) < (k-1)*bs+nr || len(c) < (mr-1)*ldc+nr {
 		panic("avx: sgemm micro-kernel operands out of bounds")
 	}
 }
 
 func init() {
-	levels[AVX512] = &gemmLevel{mr: mrAVX512, nr: nrAVX512, kern: kernAVX512}
-	levels[AVX2] = &gemmLevel{mr: mrAVX2, nr: nrAVX2, kern: kernAVX2}
+	levels[AVX512] = &gemmLevel{mr: mrAVX512, nr: nrAVX512, kern: kernAVX512, kernRowA: kernRowAAVX512}
+	levels[AVX2] = &gemmLevel{mr: mrAVX2, nr: nrAVX2, kern: kernAVX2, kernRowA: kernRowAAVX2}
 }

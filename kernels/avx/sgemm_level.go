@@ -22,15 +22,19 @@ const (
 // (all in elements).
 type gemmKern func(k int, a []float32, as int, b []float32, bs int, c []float32, ldc int, alpha, beta float32, loadC bool)
 
-// gemmLevel is the Sgemm configuration of one dispatch level.
+// gemmLevel is the Sgemm configuration of one dispatch level. kernRowA is
+// the same kernel reading A in place from a row-major (not transposed) A:
+// its "as" argument is A's leading dimension, row r of the tile at a[r*as:],
+// one element per k step. It computes the same bits as kern on packed A.
 type gemmLevel struct {
-	mr, nr int
-	kern   gemmKern
+	mr, nr   int
+	kern     gemmKern
+	kernRowA gemmKern
 }
 
 // levels holds the configuration per Level; entries for levels this build
 // has no assembly for stay nil (sgemm_kernel_amd64.go fills them).
-var levels = [3]*gemmLevel{Generic: {mr: mrGeneric, nr: nrGeneric, kern: kernGeneric}}
+var levels = [3]*gemmLevel{Generic: {mr: mrGeneric, nr: nrGeneric, kern: kernGeneric, kernRowA: kernRowAGeneric}}
 
 // gemmLevelNow returns the configuration of the current level (the highest
 // one filled in at or below Current()).
