@@ -3,10 +3,14 @@ package tensor
 import (
 	"sync"
 
+	"github.com/nori-ml/nori/kernels/avx"
 	"github.com/nori-ml/nori/kernels/ref"
 )
 
-// CPU attention: the flash kernels of kernels/ref, split over the worker pool.
+// CPU attention: float32 runs the fused SIMD kernels of kernels/avx when the
+// CPU has AVX2+FMA or AVX-512 (avx.Current() != avx.Generic; see
+// cpu_attention_avx.go), float64 and the generic level the flash kernels of
+// kernels/ref, split over the worker pool.
 // The forward and the backward's dq pass split every head into blocks of
 // attnBlock query rows, the dk/dv pass into blocks of attnBlock keys; a task is
 // one (b, h, block) item (the fused backward: one head). Every output row
@@ -87,6 +91,10 @@ func attnItems(bs, hs, n, d, flopsPerRow int, fn func(b, h, lo, hi int, ws []flo
 func (cpuBackend) Attention(out, lse, q, k, v, qscale *Tensor, scale float64) {
 	switch q.DType() {
 	case Float32:
+		if avx.Current() != avx.Generic {
+			attentionAVX(out, lse, q, k, v, qscale, scale)
+			return
+		}
 		attentionCPU[float32](out, lse, q, k, v, qscale, scale)
 	case Float64:
 		attentionCPU[float64](out, lse, q, k, v, qscale, scale)
@@ -107,6 +115,10 @@ func attentionCPU[T Float](out, lse, q, k, v, qscale *Tensor, scale float64) {
 func (cpuBackend) AttentionGrad(dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse *Tensor, scale float64) {
 	switch q.DType() {
 	case Float32:
+		if avx.Current() != avx.Generic {
+			attentionGradAVX(dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, scale)
+			return
+		}
 		attentionGradCPU[float32](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, scale)
 	case Float64:
 		attentionGradCPU[float64](dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, scale)
