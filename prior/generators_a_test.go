@@ -314,15 +314,20 @@ func TestSCMEdgesAndMechanismsFiniteAtExtremes(t *testing.T) {
 
 func TestSelectKthAndMedian(t *testing.T) {
 	r := tensor.NewRNG(2, 2)
-	for _, n := range []int{1, 2, 3, 7, 8, 63, 64, 1000} {
-		for trial := 0; trial < 20; trial++ {
+	for _, n := range []int{1, 2, 3, 7, 8, 63, 64, 255, 256, 257, 1000, 4097} {
+		for trial := 0; trial < 30; trial++ {
 			a := make([]float64, n)
 			levels := 1 + r.Intn(5) // few distinct values: many ties
 			for i := range a {
-				if trial%2 == 0 {
+				switch trial % 3 {
+				case 0:
 					a[i] = float64(r.Intn(levels))
-				} else {
+				case 1:
 					a[i] = r.NormFloat64()
+				default:
+					// Sorted runs and a heavy tail: adversarial for the
+					// fixed-stride sample that brackets the median.
+					a[i] = float64(i%97) + math.Pow(r.Float64(), -3)
 				}
 			}
 			sorted := append([]float64(nil), a...)
@@ -343,6 +348,15 @@ func TestSelectKthAndMedian(t *testing.T) {
 			}
 			if got := medianInPlace(append([]float64(nil), a...)); got != want {
 				t.Fatalf("n=%d: median %v, want %v", n, got, want)
+			}
+			orig := append([]float64(nil), a...)
+			if got := medianOf(a, make([]float64, n)); got != want {
+				t.Fatalf("n=%d trial %d: medianOf %v, want %v", n, trial, got, want)
+			}
+			for i := range a {
+				if a[i] != orig[i] {
+					t.Fatalf("n=%d: medianOf modified its input", n)
+				}
 			}
 		}
 	}
@@ -398,10 +412,10 @@ func TestRandomTree(t *testing.T) {
 		cols[j] = make([]float64, rows)
 		FillNormal(r, cols[j], 0, 1)
 	}
-	out := make([]float64, rows)
+	out, fitted := make([]float64, rows), make([]float64, rows)
 	for trial := 0; trial < 50; trial++ {
 		depth := 2 + trial%5
-		tr := growRandomTree(r, cols, depth, nil)
+		tr := growRandomTree(r, cols, depth, nil, fitted)
 		if d := tr.depth(); d > depth || d < 1 {
 			t.Fatalf("tree depth %d, max %d", d, depth)
 		}
@@ -426,23 +440,60 @@ func TestRandomTree(t *testing.T) {
 		for _, v := range out {
 			distinct[v] = true
 		}
-		// Splits at 10%-90% quantiles leave every leaf non-empty.
+		// A split is kept only when both sides get rows, so every leaf is
+		// reached by some row.
 		if len(distinct) != tr.leaves() {
 			t.Fatalf("%d distinct predictions from %d leaves", len(distinct), tr.leaves())
+		}
+		// The predictions written while growing match a separate descent.
+		for i := range out {
+			if out[i] != fitted[i] {
+				t.Fatalf("row %d: grown prediction %v, eval %v", i, fitted[i], out[i])
+			}
 		}
 	}
 }
 
 // BenchmarkGeneratorsA measures tables per second at 512 rows x 16 features
-// for each generator on one goroutine.
+// for each generator on one goroutine, per wall-clock second and per
+// CPU-second of the process (run with -cpu 1 so that the latter is the cost
+// on one core, garbage collection included).
 func BenchmarkGeneratorsA(b *testing.B) {
 	for _, name := range generatorsA {
 		g := lookupA(b, name)
 		b.Run(name, func(b *testing.B) {
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				g.Generate(tensor.NewRNG(uint64(i), 0), 512, 16)
 			}
+			cpu := processCPU() - cpu0
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tables/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(b.N)/cpu.Seconds(), "tables/cpu-s")
+			}
 		})
+	}
+}
+
+func TestFastCos(t *testing.T) {
+	r := tensor.NewRNG(13, 0)
+	for _, span := range []float64{1, 4, 100, 1e4, 1e6} {
+		tol := 1e-12
+		if span > 100 {
+			tol = 1e-9
+		}
+		for i := 0; i < 20000; i++ {
+			x := Uniform(r, -span, span)
+			if d := math.Abs(fastCos(x) - math.Cos(x)); d > tol {
+				t.Fatalf("fastCos(%v) = %v, math.Cos %v (diff %g > %g)", x, fastCos(x), math.Cos(x), d, tol)
+			}
+		}
+	}
+	for _, x := range []float64{0, math.Pi / 2, math.Pi, -math.Pi, 3 * math.Pi / 2, 2e6, -3e7, math.Inf(1), math.NaN()} {
+		want := math.Cos(x)
+		got := fastCos(x)
+		if math.IsNaN(want) != math.IsNaN(got) || math.Abs(got-want) > 1e-12 {
+			t.Fatalf("fastCos(%v) = %v, want %v", x, got, want)
+		}
 	}
 }

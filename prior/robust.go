@@ -84,26 +84,86 @@ func medianInPlace(a []float64) float64 {
 	return 0.5 * (lower + m)
 }
 
+// medianOf returns the median of x without modifying it, using buf (len >=
+// len(x)) as working space. For long inputs it brackets the median between
+// two order statistics of a fixed-stride sample of 31 values, gathers the
+// values inside the bracket with a branch-free pass and selects among those
+// only (the idea of Floyd and Rivest's SELECT): on fresh data a quickselect
+// over all values costs a mispredicted branch per comparison, which made the
+// median the largest cost of an SCM node. If the bracket misses (rare, e.g.
+// heavy ties at its ends, which the inclusive bounds mostly absorb) it falls
+// back to a full quickselect. The result is exact either way.
+func medianOf(x, buf []float64) float64 {
+	n := len(x)
+	if n < 256 {
+		b := buf[:n]
+		copy(b, x)
+		return medianInPlace(b)
+	}
+	var smp [31]float64
+	step := n / len(smp)
+	for i := range smp {
+		smp[i] = x[i*step+step/2]
+	}
+	sortFloats(smp[:])
+	// The median's rank within the sample is about 15 +- 2.8; +-6 covers it
+	// with probability > 0.97.
+	lo, hi := smp[9], smp[21]
+	below, m := 0, 0
+	for _, v := range x {
+		in := 0
+		if v >= lo && v <= hi {
+			in = 1
+		}
+		lt := 0
+		if v < lo {
+			lt = 1
+		}
+		buf[m] = v
+		m += in
+		below += lt
+	}
+	k := n / 2
+	if k-1 < below || k >= below+m {
+		b := buf[:n]
+		copy(b, x)
+		return medianInPlace(b)
+	}
+	b := buf[:m]
+	v := selectKth(b, k-below)
+	if n%2 == 1 {
+		return v
+	}
+	// The lower middle value is the largest bracketed value left of v.
+	lower := math.Inf(-1)
+	for _, u := range b[:k-below] {
+		lower = math.Max(lower, u)
+	}
+	return 0.5 * (lower + v)
+}
+
 // robustCenterScale returns the median of x and 1.4826*MAD, using scratch
-// (len >= len(x)) as working space. When the MAD is zero (over half the
-// values equal the median, e.g. a tree node with a dominant leaf) the scale
-// falls back to 1.2533 times the mean absolute deviation (the Gaussian
-// standard deviation again), and to 1 for a constant column.
+// (grown when shorter than 2*len(x)) as working space. When the MAD is zero
+// (over half the values equal the median, e.g. a tree node with a dominant
+// leaf) the scale falls back to 1.2533 times the mean absolute deviation (the
+// Gaussian standard deviation again), and to 1 for a constant column.
 func robustCenterScale(x, scratch []float64) (center, scale float64) {
 	n := len(x)
 	if n == 0 {
 		return 0, 1
 	}
-	s := scratch[:n]
-	copy(s, x)
-	center = medianInPlace(s)
+	if len(scratch) < 2*n {
+		scratch = make([]float64, 2*n)
+	}
+	dev, buf := scratch[:n], scratch[n:2*n]
+	center = medianOf(x, buf)
 	sumAbs := 0.0
 	for i, v := range x {
 		d := math.Abs(v - center)
-		s[i] = d
+		dev[i] = d
 		sumAbs += d
 	}
-	scale = madToSigma * medianInPlace(s)
+	scale = madToSigma * medianOf(dev, buf)
 	if !(scale > 0) || math.IsInf(scale, 0) {
 		scale = 1.2533 * sumAbs / float64(n)
 	}

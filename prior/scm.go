@@ -75,7 +75,7 @@ func buildSCM(r *tensor.RNG, rows, features int) *scmGraph {
 	g.nodes = make([]scmNode, total)
 	g.values = make([][]float64, total)
 	slab := make([]float64, total*rows)
-	scratch := make([]float64, rows)
+	scratch := make([]float64, 2*rows)
 	noise := make([]float64, rows)
 	var parentCols [][]float64
 	for b, blk := range g.blocks {

@@ -37,7 +37,7 @@ func newSCMMechanism(r Source, parents [][]float64, pJoint float64) scmMechanism
 		case kind == "quadratic_form" && k >= 2:
 			return newQuadForm(r, k)
 		case kind == "tree" && k >= 2:
-			return &mechTree{t: growRandomTree(r, parents, IntRange(r, 2, 6), nil)}
+			return &mechTree{t: growRandomTree(r, parents, IntRange(r, 2, 6), nil, nil)}
 		case kind == "product" || k == 1:
 			a, b := r.Intn(k), r.Intn(k)
 			if k >= 2 {

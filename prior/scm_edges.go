@@ -33,7 +33,7 @@ func newSCMEdgeOfKind(r Source, kind string, x []float64) scmFunc {
 	case "mlp":
 		return newEdgeMLP(r)
 	case "tree":
-		return &edgeTree{t: growRandomTree(r, [][]float64{x}, IntRange(r, 2, 6), nil)}
+		return &edgeTree{t: growRandomTree(r, [][]float64{x}, IntRange(r, 2, 6), nil, nil)}
 	case "saturating":
 		return &edgeSaturating{form: Choice(r, []string{"sigmoid", "softplus", "hinge"}),
 			aff: newAffine(r, 0.5, 3), amp: randSign(r) * LogUniform(r, 0.5, 2)}
@@ -152,7 +152,7 @@ func applyActivation(act string, buf []float64) {
 // softplus is log(1 + e^v), computed without overflow.
 func softplus(v float64) float64 { return math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) }
 
-// edgeMLP is a scalar-to-scalar MLP with 1-3 hidden layers of 2-8 units, one
+// edgeMLP is a scalar-to-scalar MLP with 1-3 hidden layers of 2-6 units, one
 // random activation, and the output squashed as 50*tanh(out/50) so a steep
 // network cannot dominate its child.
 type edgeMLP struct {
@@ -166,7 +166,7 @@ type edgeMLP struct {
 }
 
 func newEdgeMLP(r Source) *edgeMLP {
-	h := IntRange(r, 2, 8)
+	h := IntRange(r, 2, 6)
 	e := &edgeMLP{act: Choice(r, scmActivations), layers: IntRange(r, 1, 3),
 		w1: make([]float64, h), b1: make([]float64, h), out: make([]float64, h)}
 	for j := 0; j < h; j++ {

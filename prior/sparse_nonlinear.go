@@ -68,8 +68,7 @@ func (sparseNonlinearGen) Generate(r *tensor.RNG, rows, features int) *Table {
 			}
 			desc = fmt.Sprintf("x%d:%s*x%d:%s", ia, fa.kind(), ib, fb.kind())
 		} else {
-			tr := growRandomTree(r, [][]float64{a, b}, IntRange(r, 2, 4), nil)
-			tr.eval([][]float64{a, b}, term)
+			growRandomTree(r, [][]float64{a, b}, IntRange(r, 2, 4), nil, term)
 			desc = fmt.Sprintf("tree(x%d,x%d)", ia, ib)
 		}
 		zscoreInPlace(term)

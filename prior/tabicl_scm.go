@@ -104,7 +104,7 @@ func (tabiclSCMGen) Generate(r *tensor.RNG, rows, features int) *Table {
 		}
 	}
 	pick := SampleWithoutReplacement(r, len(pool), features)
-	scratch := make([]float64, rows)
+	scratch := make([]float64, 2*rows)
 	cols := make([][]float64, features)
 	for j, p := range pick {
 		cols[j] = pool[p]

@@ -10,8 +10,8 @@ import (
 // thresholds and regimes rather than smooth trends: eligibility rules,
 // pricing tiers, risk scores built from cut-offs (the kind of table where
 // gradient-boosted trees shine). The target is a sum of 5-50 random
-// regression trees of depth 2-6 whose axis-aligned splits sit at quantiles of
-// the data reaching each node, over correlated inputs with varied marginals;
+// regression trees of depth 2-6 whose axis-aligned splits sit at random quantiles
+// of the data reaching each node, over correlated inputs with varied marginals;
 // each tree uses a random subset of the features, and some features are used
 // by no tree at all.
 
@@ -42,8 +42,7 @@ func (treeEnsembleGen) Generate(r *tensor.RNG, rows, features int) *Table {
 	tmp := make([]float64, rows)
 	scale := 1 / math.Sqrt(float64(nTrees))
 	for k := 0; k < nTrees; k++ {
-		tr := growRandomTree(r, cols, IntRange(r, depthLo, depthHi), imp)
-		tr.eval(cols, tmp)
+		growRandomTree(r, cols, IntRange(r, depthLo, depthHi), imp, tmp)
 		for i, v := range tmp {
 			y[i] += scale * v
 		}
@@ -63,42 +62,50 @@ func (treeEnsembleGen) Generate(r *tensor.RNG, rows, features int) *Table {
 }
 
 // randomTree is a regression tree with random structure: node k splits on
-// feat[k] at thr[k] (left when x <= thr) or, when feat[k] < 0, is a leaf
-// with value val[k].
+// feat[k] at thr[k] (rows with x <= thr go to child left[k], the others to
+// left[k]+1) or, when feat[k] < 0, is a leaf with value val[k]. Children are
+// allocated in pairs so the descent needs no branch on the comparison.
 type randomTree struct {
-	feat        []int32
-	thr, val    []float64
-	left, right []int32
+	feat     []int32
+	thr, val []float64
+	left     []int32
 }
 
 // growRandomTree grows a random tree of depth at most maxDepth over the
 // columns cols. Each split picks a feature (with probability proportional to
-// featWeights, uniform when nil) and a threshold at a random quantile
-// (10%-90%) of the rows reaching the node, so no split is wasted on empty
-// space. Nodes below depth 2 stop early with probability 0.25, giving
-// unbalanced trees; leaf values are standard normal.
-func growRandomTree(r Source, cols [][]float64, maxDepth int, featWeights []float64) *randomTree {
+// featWeights, uniform when nil) and a threshold at a random quantile of the
+// rows reaching the node: the median of the feature's values in three random
+// rows of the node, so the quantile follows Beta(2, 2) (central splits are
+// common, extreme ones rare) and no split is wasted on empty space. Nodes
+// below depth 2 stop early with probability 0.25, giving unbalanced trees;
+// leaf values are standard normal. When out is non-nil it receives the
+// tree's prediction for every row of cols (the rows are partitioned anyway,
+// so this is free compared with a separate eval).
+func growRandomTree(r Source, cols [][]float64, maxDepth int, featWeights []float64, out []float64) *randomTree {
 	n := len(cols[0])
 	t := &randomTree{}
-	idx := make([]int32, n)
+	idx := make([]int32, 2*n)
+	tmp := idx[n:]
+	idx = idx[:n]
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	scratch := make([]float64, n)
 	type item struct {
 		node       int32
 		start, end int
 		depth      int
 	}
-	newNode := func() int32 {
-		t.feat = append(t.feat, -1)
-		t.thr = append(t.thr, 0)
-		t.val = append(t.val, 0)
-		t.left = append(t.left, -1)
-		t.right = append(t.right, -1)
-		return int32(len(t.feat) - 1)
+	newNodes := func(count int) int32 {
+		first := int32(len(t.feat))
+		for c := 0; c < count; c++ {
+			t.feat = append(t.feat, -1)
+			t.thr = append(t.thr, 0)
+			t.val = append(t.val, 0)
+			t.left = append(t.left, -1)
+		}
+		return first
 	}
-	stack := []item{{node: newNode(), start: 0, end: n}}
+	stack := []item{{node: newNodes(1), start: 0, end: n}}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -112,35 +119,45 @@ func growRandomTree(r Source, cols [][]float64, maxDepth int, featWeights []floa
 				j = Categorical(r, featWeights)
 			}
 			col := cols[j]
-			s := scratch[:m]
-			for k, i := range idx[it.start:it.end] {
-				s[k] = col[i]
-			}
-			q := int(Uniform(r, 0.1, 0.9) * float64(m))
-			thr := selectKth(s, min(q, m-1))
-			// Partition idx[start:end] into <= thr and > thr.
-			lo, hi := it.start, it.end-1
-			for lo <= hi {
-				if col[idx[lo]] <= thr {
-					lo++
-				} else {
-					idx[lo], idx[hi] = idx[hi], idx[lo]
-					hi--
+			rows := idx[it.start:it.end]
+			a, b, c := col[rows[r.Intn(m)]], col[rows[r.Intn(m)]], col[rows[r.Intn(m)]]
+			thr := max(min(a, b), min(max(a, b), c))
+			// Branch-free stable partition through tmp: rows <= thr fill
+			// tmp from the front, the others from the back (reversed).
+			lo, hi := 0, m-1
+			for _, i := range rows {
+				le := 0
+				if col[i] <= thr {
+					le = 1
 				}
+				tmp[lo] = i
+				tmp[hi] = i
+				lo += le
+				hi -= 1 - le
 			}
-			if lo > it.start && lo < it.end {
+			if lo > 0 && lo < m {
+				copy(rows[:lo], tmp[:lo])
+				for q := lo; q < m; q++ {
+					rows[q] = tmp[m-1-(q-lo)]
+				}
 				t.feat[it.node] = int32(j)
 				t.thr[it.node] = thr
-				l, rr := newNode(), newNode()
-				t.left[it.node], t.right[it.node] = l, rr
+				l := newNodes(2)
+				t.left[it.node] = l
 				stack = append(stack,
-					item{node: rr, start: lo, end: it.end, depth: it.depth + 1},
-					item{node: l, start: it.start, end: lo, depth: it.depth + 1})
+					item{node: l + 1, start: it.start + lo, end: it.end, depth: it.depth + 1},
+					item{node: l, start: it.start, end: it.start + lo, depth: it.depth + 1})
 				continue
 			}
 			// Every row went one way (ties at the threshold): make a leaf.
 		}
-		t.val[it.node] = r.NormFloat64()
+		v := r.NormFloat64()
+		t.val[it.node] = v
+		if out != nil {
+			for _, i := range idx[it.start:it.end] {
+				out[i] = v
+			}
+		}
 	}
 	return t
 }
@@ -150,11 +167,11 @@ func (t *randomTree) eval(cols [][]float64, out []float64) {
 	for i := range out {
 		k := int32(0)
 		for t.feat[k] >= 0 {
-			if cols[t.feat[k]][i] <= t.thr[k] {
-				k = t.left[k]
-			} else {
-				k = t.right[k]
+			gt := int32(0)
+			if cols[t.feat[k]][i] > t.thr[k] {
+				gt = 1
 			}
+			k = t.left[k] + gt
 		}
 		out[i] = t.val[k]
 	}
@@ -178,7 +195,7 @@ func (t *randomTree) depth() int {
 		if t.feat[k] < 0 {
 			return 0
 		}
-		return 1 + max(walk(t.left[k]), walk(t.right[k]))
+		return 1 + max(walk(t.left[k]), walk(t.left[k]+1))
 	}
 	return walk(0)
 }
