@@ -2,7 +2,6 @@ package prior
 
 import (
 	"math"
-	"sort"
 )
 
 // Augmentations that change the feature columns' values (or, for the
@@ -324,6 +323,6 @@ func sortedIndexByValue(col []float64) []int {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return col[idx[a]] < col[idx[b]] })
+	sortIndexByValue(idx, col)
 	return idx
 }

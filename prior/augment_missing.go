@@ -152,8 +152,8 @@ func missMNAR(r Source, t *Table, hidden []float64, c *AugmentConfig, p map[stri
 
 // missLogistic blanks cells of column j with probability
 // sigmoid(slope*z_i + b), z the robustly standardised hidden driver column
-// (clipped to ±3), slope of random sign and size 1-3, b set by bisection so
-// that the mean probability is rate. It returns the slope.
+// (clipped to ±3), slope of random sign and size 1-3, b set so that the
+// mean probability is rate. It returns the slope.
 func missLogistic(r Source, t *Table, hidden []float64, j, driver int, rate float64) float64 {
 	f := t.Features
 	z := make([]float64, t.Rows)
@@ -168,23 +168,7 @@ func missLogistic(r Source, t *Table, hidden []float64, j, driver int, rate floa
 	for i, v := range z {
 		z[i] = slope * math.Max(-3, math.Min(3, (v-ctr)/sc))
 	}
-	meanP := func(b float64) float64 {
-		s := 0.0
-		for _, v := range z {
-			s += 1 / (1 + math.Exp(-(v + b)))
-		}
-		return s / float64(len(z))
-	}
-	lo, hi := -30.0, 30.0
-	for range 50 {
-		mid := 0.5 * (lo + hi)
-		if meanP(mid) < rate {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	b := 0.5 * (lo + hi)
+	b := logisticShiftForMean(z, rate)
 	fr := NewFastRNG(r)
 	for i, v := range z {
 		if fr.Float64() < 1/(1+math.Exp(-(v+b))) {
@@ -192,6 +176,39 @@ func missLogistic(r Source, t *Table, hidden []float64, j, driver int, rate floa
 		}
 	}
 	return slope
+}
+
+// logisticShiftForMean returns b such that the mean of sigmoid(z_i + b) is
+// rate (to 1e-6): Newton steps from logit(rate), safeguarded by bisection
+// on [-40, 40] (the mean is increasing in b).
+func logisticShiftForMean(z []float64, rate float64) float64 {
+	lo, hi := -40.0, 40.0
+	rate = math.Max(1e-9, math.Min(1-1e-9, rate))
+	b := math.Log(rate / (1 - rate))
+	for range 100 {
+		m, d := 0.0, 0.0
+		for _, v := range z {
+			p := 1 / (1 + math.Exp(-(v + b)))
+			m += p
+			d += p * (1 - p)
+		}
+		m /= float64(len(z))
+		d /= float64(len(z))
+		if math.Abs(m-rate) < 1e-6 {
+			break
+		}
+		if m < rate {
+			lo = b
+		} else {
+			hi = b
+		}
+		next := b - (m-rate)/d
+		if !(d > 0) || !(next > lo && next < hi) {
+			next = 0.5 * (lo + hi)
+		}
+		b = next
+	}
+	return b
 }
 
 // missRows blanks all features but one (kept at random) in a few rows:

@@ -1,7 +1,9 @@
 package prior
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -63,30 +65,14 @@ func quantileSorted(sorted []float64, q float64) float64 {
 }
 
 // robustCentreScale returns the median and 1.4826*MAD of the finite values
-// of xs: the centre and scale of a normal distribution, unmoved by heavy
-// tails. When the MAD is zero (a column with a dominant value) it falls back
-// to the standard deviation, and to 1 for a constant column, so the scale is
-// always positive.
+// of xs (robustCenterScale, which falls back to a mean-deviation scale and
+// then to 1, so the scale is always positive): the centre and scale of a
+// normal distribution, unmoved by heavy tails.
 func robustCentreScale(xs []float64) (centre, scale float64) {
-	s := sortedFinite(xs)
-	if len(s) == 0 {
-		return 0, 1
+	if !allFinite(xs) {
+		xs = sortedFinite(xs)
 	}
-	centre = quantileSorted(s, 0.5)
-	dev := make([]float64, len(s))
-	for i, v := range s {
-		dev[i] = math.Abs(v - centre)
-	}
-	sort.Float64s(dev)
-	scale = 1.4826 * quantileSorted(dev, 0.5)
-	if !(scale > 1e-12*math.Max(1, math.Abs(centre))) {
-		_, v := finiteMeanVar(s)
-		scale = math.Sqrt(v)
-	}
-	if !(scale > 1e-12*math.Max(1, math.Abs(centre))) {
-		scale = 1
-	}
-	return centre, scale
+	return robustCenterScale(xs, make([]float64, 2*len(xs)))
 }
 
 // robustZColumns returns the features of a row-major matrix as columns,
@@ -126,7 +112,7 @@ func rankGauss(xs []float64) []float64 {
 			idx = append(idx, i)
 		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
+	sortIndexByValue(idx, xs)
 	out := make([]float64, len(xs))
 	for i := range out {
 		out[i] = math.NaN()
@@ -145,6 +131,18 @@ func rankGauss(xs []float64) []float64 {
 		lo = hi
 	}
 	return out
+}
+
+// sortIndexByValue sorts the row indices idx by xs[idx], ties by index, so
+// the order is the stable one whatever the sort algorithm (pdqsort on an
+// index key is faster than a stable sort). xs must not hold NaN at idx.
+func sortIndexByValue(idx []int, xs []float64) {
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(xs[a], xs[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 }
 
 // standardiseInPlace rescales xs to mean 0 and standard deviation 1 and
