@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -14,16 +15,22 @@ import (
 )
 
 // Sgemm benchmarks: nori's avx.Implementation against gonum's pure-Go
-// implementation and (with -tags openblas) OpenBLAS, on one and two threads,
-// each reporting GFLOP/s; a "ratios" case after each group reports the
-// ratios between the rates just measured, so they come from the same run:
+// implementation and (with -tags openblas) OpenBLAS, on one and two threads.
+// The machine is shared, so the implementations are interleaved: every
+// benchmark iteration runs each of them once on the same operands, and the
+// rates come from the best (least disturbed) time of each over the
+// iterations. Metrics, all from the same run:
 //
-//	nori/openblas  target >= 0.8 on one thread at n >= 512
-//	nori/gonum     target >= 8
-//	nori_2t/1t     (threads=2 groups) target >= 1.8
+//	<impl>_GFLOP/s  rate of each implementation
+//	nori/openblas   target >= 0.8 on one thread at n >= 512
+//	nori/gonum      target >= 8 (gonum is timed in the first iteration only:
+//	                one call at n = 2048 takes seconds)
+//	nori_2t/1t      (threads=2) over the threads=1 case run just before,
+//	                target >= 1.8
 //
 // BenchmarkSgemmModel measures the model's tall-skinny shapes as a fraction
-// of nori's square rate (n = 1024) measured in the same run (target >= 0.7).
+// of nori's square rate (n = 1024) measured in the same iterations (target
+// >= 0.7).
 
 // sgemmFunc runs C = A*B (row-major, no transposes) on threads threads.
 type sgemmFunc func(threads, m, n, k int, a, b, c []float32)
@@ -70,47 +77,83 @@ func randF32(n int, seed uint64) []float32 {
 	return s
 }
 
-// benchGemm times f on an m x k by k x n product and returns its rate in
-// GFLOP/s (also reported as a metric).
-func benchGemm(b *testing.B, f sgemmFunc, threads, m, n, k int) float64 {
-	a, bb, c := randF32(m*k, 1), randF32(k*n, 2), make([]float32, m*n)
-	f(threads, m, n, k, a, bb, c) // warm caches and buffer pools
-	b.ResetTimer()
+// gemmOperands holds the operands of one m x k by k x n product.
+type gemmOperands struct {
+	m, n, k int
+	a, b, c []float32
+}
+
+func newOperands(m, n, k int) *gemmOperands {
+	return &gemmOperands{m, n, k, randF32(m*k, 1), randF32(k*n, 2), make([]float32, m*n)}
+}
+
+func (o *gemmOperands) flops() float64 { return 2 * float64(o.m) * float64(o.n) * float64(o.k) }
+
+// timeOnce runs f once on o and returns the seconds it took.
+func (o *gemmOperands) timeOnce(f sgemmFunc, threads int) float64 {
 	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		f(threads, m, n, k, a, bb, c)
+	f(threads, o.m, o.n, o.k, o.a, o.b, o.c)
+	return time.Since(start).Seconds()
+}
+
+// bestTimes runs every case once per benchmark iteration (interleaved),
+// after one warm-up call each, and returns the least time of each case.
+// Cases with once set run in the first iteration only.
+func bestTimes(b *testing.B, threads int, cases []timedCase) []float64 {
+	best := make([]float64, len(cases))
+	for i, c := range cases {
+		if !c.once {
+			c.op.timeOnce(c.f, threads) // warm caches and buffers
+		}
+		best[i] = math.Inf(1)
 	}
-	el := time.Since(start)
-	rate := 2 * float64(m) * float64(n) * float64(k) * float64(b.N) / el.Seconds() / 1e9
-	b.ReportMetric(rate, "GFLOP/s")
-	return rate
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		for i, c := range cases {
+			if c.once && it > 0 {
+				continue
+			}
+			best[i] = min(best[i], c.op.timeOnce(c.f, threads))
+		}
+	}
+	return best
+}
+
+type timedCase struct {
+	op   *gemmOperands
+	f    sgemmFunc
+	once bool
 }
 
 func BenchmarkSgemm(b *testing.B) {
 	for _, n := range []int{256, 512, 1024, 2048} {
+		op := newOperands(n, n, n)
 		one := map[string]float64{}
 		for _, threads := range []int{1, 2} {
-			rates := map[string]float64{}
-			for _, im := range sgemmImpls(true) {
-				b.Run(fmt.Sprintf("n=%d/threads=%d/%s", n, threads, im.name), func(b *testing.B) {
-					rates[im.name] = benchGemm(b, im.f, threads, n, n, n)
-				})
-			}
-			if threads == 1 {
-				one = rates
-			}
-			b.Run(fmt.Sprintf("n=%d/threads=%d/ratios", n, threads), func(b *testing.B) {
+			b.Run(fmt.Sprintf("n=%d/threads=%d", n, threads), func(b *testing.B) {
+				impls := sgemmImpls(true)
+				cases := make([]timedCase, len(impls))
+				for i, im := range impls {
+					cases[i] = timedCase{op: op, f: im.f, once: im.name == "gonum"}
+				}
+				best := bestTimes(b, threads, cases)
+				rates := map[string]float64{}
+				for i, im := range impls {
+					rates[im.name] = op.flops() / best[i] / 1e9
+					b.ReportMetric(rates[im.name], im.name+"_GFLOP/s")
+				}
+				if threads == 1 {
+					one = rates
+				}
 				reportRatios(b, rates, one, threads)
 			})
 		}
 	}
 }
 
-// reportRatios reports nori's rate over the others' (and over its own
-// one-thread rate for threads > 1).
+// reportRatios reports nori's rate over the others' (and each rate over
+// its one-thread rate for threads > 1).
 func reportRatios(b *testing.B, rates, one map[string]float64, threads int) {
-	for i := 0; i < b.N; i++ {
-	}
 	if r := rates["openblas"]; r > 0 {
 		b.ReportMetric(rates["nori"]/r, "nori/openblas")
 	}
@@ -119,7 +162,7 @@ func reportRatios(b *testing.B, rates, one map[string]float64, threads int) {
 	}
 	if threads > 1 {
 		for name, r1 := range one {
-			if r1 > 0 && rates[name] > 0 {
+			if r1 > 0 && rates[name] > 0 && name != "gonum" {
 				b.ReportMetric(rates[name]/r1, name+"_2t/1t")
 			}
 		}
@@ -128,21 +171,33 @@ func reportRatios(b *testing.B, rates, one map[string]float64, threads int) {
 
 func BenchmarkSgemmModel(b *testing.B) {
 	shapes := [][3]int{{16384, 128, 128}, {16384, 128, 384}, {16384, 256, 128}} // M, K, N
+	square := newOperands(1024, 1024, 1024)
+	ops := make([]*gemmOperands, len(shapes))
+	for i, s := range shapes {
+		ops[i] = newOperands(s[0], s[2], s[1])
+	}
 	for _, threads := range []int{1, 2} {
-		var square float64
-		b.Run(fmt.Sprintf("threads=%d/square1024/nori", threads), func(b *testing.B) {
-			square = benchGemm(b, noriSgemm, threads, 1024, 1024, 1024)
-		})
-		for _, s := range shapes {
-			m, k, n := s[0], s[1], s[2]
-			for _, im := range sgemmImpls(false) {
-				b.Run(fmt.Sprintf("threads=%d/M=%d,K=%d,N=%d/%s", threads, m, k, n, im.name), func(b *testing.B) {
-					r := benchGemm(b, im.f, threads, m, n, k)
-					if im.name == "nori" && square > 0 {
-						b.ReportMetric(r/square, "frac_of_square")
-					}
-				})
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			cases := []timedCase{{op: square, f: noriSgemm}}
+			for _, op := range ops {
+				cases = append(cases, timedCase{op: op, f: noriSgemm})
+				if openblas != nil {
+					cases = append(cases, timedCase{op: op, f: openblasSgemmNN})
+				}
 			}
-		}
+			best := bestTimes(b, threads, cases)
+			sq := square.flops() / best[0] / 1e9
+			b.ReportMetric(sq, "square1024_GFLOP/s")
+			for i, c := range cases[1:] {
+				r := c.op.flops() / best[i+1] / 1e9
+				name := fmt.Sprintf("M%dK%dN%d", c.op.m, c.op.k, c.op.n)
+				if openblas != nil && i%2 == 1 {
+					b.ReportMetric(r, name+"_openblas_GFLOP/s")
+					continue
+				}
+				b.ReportMetric(r, name+"_GFLOP/s")
+				b.ReportMetric(r/sq, name+"/square")
+			}
+		})
 	}
 }
