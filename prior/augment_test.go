@@ -280,3 +280,21 @@ func TestAugmentApplicationRates(t *testing.T) {
 		within(m.name+" | missing", counts[m.name], missingTables, m.prob(&cfg)/(1-none))
 	}
 }
+
+// TestAugmentOnEveryGenerator forces every augmentation on the tables of
+// every registered generator (constant columns, ties and categorical columns
+// included) and checks the invariants.
+func TestAugmentOnEveryGenerator(t *testing.T) {
+	shapes := [][2]int{{4, 1}, {60, 2}, {60, 12}, {150, 5}}
+	cfg := allAugmentations()
+	for _, name := range Names() {
+		g := mustGenerator(t, name)
+		for _, sh := range shapes {
+			for seed := range uint64(4) {
+				tab := g.Generate(tensor.NewRNG(seed, 21), sh[0], sh[1])
+				Augment(tensor.NewRNG(seed, 22), tab, cfg)
+				checkAugmentInvariants(t, tab, sh[0], sh[1], "all/"+name)
+			}
+		}
+	}
+}
