@@ -111,17 +111,17 @@ func medianOf(x, buf []float64) float64 {
 	lo, hi := smp[9], smp[21]
 	below, m := 0, 0
 	for _, v := range x {
-		in := 0
-		if v >= lo && v <= hi {
-			in = 1
+		// Single comparisons compile to SETcc; a && would branch.
+		ge, le := 0, 0
+		if v >= lo {
+			ge = 1
 		}
-		lt := 0
-		if v < lo {
-			lt = 1
+		if v <= hi {
+			le = 1
 		}
 		buf[m] = v
-		m += in
-		below += lt
+		m += ge & le
+		below += 1 - ge
 	}
 	k := n / 2
 	if k-1 < below || k >= below+m {
