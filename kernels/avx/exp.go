@@ -125,6 +125,9 @@ func logistic(x float32) (su, oms, sc float32) {
 	e := scale2(p, t)
 	d := 1 / (1 + e)
 	if math.Signbit(float64(x)) {
+		if math.IsInf(float64(x), -1) {
+			return 0, d, t // s = 0 exactly: -Inf*s is NaN, as in ref
+		}
 		return p * d, d, t
 	}
 	return d, e * d, 0

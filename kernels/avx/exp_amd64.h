@@ -39,8 +39,10 @@
 
 // LOGISTIC_Z: sigmoid(v) = su*2^sc and 1-sigmoid(v) = oms, from
 // E = exp(-|v|) = p*2^t and d = 1/(1+E): v >= 0 gives su = d, oms = E*d,
-// sc = 0; v < 0 (sign bit set) gives su = p*d, oms = d, sc = t. v is kept;
-// a and e are temporaries; K2 ends as the sign mask of v.
+// sc = 0; v < 0 (sign bit set) gives su = p*d, oms = d, sc = t; v = -Inf
+// gives su = 0 exactly (the clamped exp alone would leave p*d*2^-251, and
+// -Inf*s must be NaN as in ref). v is kept; a and e are temporaries; K2
+// ends as the sign mask of v; K3 is clobbered.
 #define LOGISTIC_Z(v, su, oms, sc, a, e) \
 	VPORD Z28, v, a; \
 	EXPP_Z(a, e, sc); \
@@ -52,7 +54,10 @@
 	VPTESTMD Z28, v, K2; \
 	VMULPS e, a, K2, su; \
 	VMOVAPS a, K2, oms; \
-	VMOVAPS.Z sc, K2, sc
+	VMOVAPS.Z sc, K2, sc; \
+	VPCMPEQD.BCST ·vconst+VC_NEGINF(SB), v, K3; \
+	KNOTW K3, K3; \
+	VMOVAPS.Z su, K3, su
 
 // ERFC_Z: erfc(|x|/sqrt 2) = tp*2^n (Numerical Recipes' erfcc form
 // t*exp(-z^2 + P(t)), t = 1/(1+z/2)). x is kept; z, t, q are temporaries.
@@ -129,7 +134,9 @@
 	VBLENDVPS v, e, a, su; \
 	VBLENDVPS v, a, oms, oms; \
 	VXORPS t1, t1, t1; \
-	VBLENDVPS v, sc, t1, sc
+	VBLENDVPS v, sc, t1, sc; \
+	VPCMPEQD VCY(VC_NEGINF), v, t1; \
+	VANDNPS su, t1, su
 
 // ERFC_Y: as ERFC_Z. x is kept; z, t, q, tmp are temporaries.
 #define ERFC_Y(x, tp, n, z, t, q, tmp) \

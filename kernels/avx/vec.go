@@ -10,11 +10,36 @@ import "math"
 type vecKernels struct {
 	exp, sigmoid, silu, geluTanh, geluErf func(dst, x []float32)
 	siluGrad, geluTanhGrad, geluErfGrad   func(dx, x, dy []float32)
+	swiglu                                func(dst, gate, up []float32)
+	swigluGrad                            func(dgate, dup, dy, gate, up []float32)
+
+	// Row kernels. Those marked bulk take lengths that are multiples of 16
+	// (the Go callers finish the tail with the *Go function's arithmetic);
+	// the others take any length.
+	rowMax            func(x []float32) float32                        // bulk
+	expSubSum         func(acc *vecLanes, dst, x []float32, m float32) // dst may be nil
+	scaleF64          func(dst, x []float32, s float64)                // bulk
+	sub2F64           func(dst, x []float32, a, b float64)             // bulk
+	dot               func(acc *vecLanes, a, b []float32)              // bulk
+	sum               func(acc *vecLanes, x []float32)                 // bulk
+	softmaxGradOut    func(dx, y, dy []float32, s float64)             // bulk
+	logSoftmaxGradOut func(dx, y, dy []float32, s float64)
+	sumSqDiff         func(acc *vecLanes, x []float32, mu float64)                    // bulk
+	normOut           func(dst, x, gamma, beta []float32, mu, rs float64)             // bulk
+	gradSums          func(sg, sgx *vecLanes, dy, x, gamma []float32, mu, rs float64) // bulk
+	normGradOut       func(dx, dy, x, gamma []float32, mu, rs, mg, mgx float64)       // bulk
+	accumDG           func(dg []float64, dy, x []float32, mu, rs float64)             // bulk
+	accumDB           func(db []float64, dy []float32)                                // bulk
 }
 
 var vecTab = [3]vecKernels{Generic: {
 	exp: expGo, sigmoid: sigmoidGo, silu: siluGo, geluTanh: geluTanhGo, geluErf: geluErfGo,
 	siluGrad: siluGradGo, geluTanhGrad: geluTanhGradGo, geluErfGrad: geluErfGradGo,
+	swiglu: swigluGo, swigluGrad: swigluGradGo,
+	rowMax: rowMaxGo, expSubSum: expSubSumGo, scaleF64: scaleF64Go, sub2F64: sub2F64Go, dot: dotF64Go,
+	sum: sumF64Go, softmaxGradOut: softmaxGradOutGo, logSoftmaxGradOut: logSoftmaxGradOutGo,
+	sumSqDiff: sumSqDiffGo, normOut: normOutGo, gradSums: gradSumsGo, normGradOut: normGradOutGo,
+	accumDG: accumDGGo, accumDB: accumDBGo,
 }}
 
 // vmask8 is the sliding window of AVX2 tail masks (TAILMASK_Y).
@@ -44,6 +69,8 @@ const (
 	vcHi
 	vcSign
 	vcAbs
+	vcC128
+	vcNegInf
 	vcBias
 	vcGelu2C
 	vcGelu2CK
@@ -58,7 +85,7 @@ const (
 func init() {
 	f := map[int]float32{
 		vcLog2E: expLog2E, vcLn2Hi: expLn2Hi, vcLn2Lo: expLn2Lo, vcC7: expC7, vcC6: expC6,
-		vcC5: expC5, vcC4: expC4, vcC3: expC3, vcC2: expC2, vcOne: 1, vcLo: expLo, vcHi: expHi,
+		vcC5: expC5, vcC4: expC4, vcC3: expC3, vcC2: expC2, vcOne: 1, vcC128: 128, vcLo: expLo, vcHi: expHi,
 		vcGelu2C: gelu2C, vcGelu2CK: gelu2CK, vcGelu6CK: gelu6CK, vcInvSq2: geluInvSq2, vcInvS2P: geluInvS2P,
 	}
 	for i, c := range erfcPoly {
@@ -69,6 +96,7 @@ func init() {
 	}
 	vcSet(vcSign, 0x80000000)
 	vcSet(vcAbs, 0x7fffffff)
+	vcSet(vcNegInf, 0xff800000)
 	vcSet(vcBias, 127)
 }
 
