@@ -1,13 +1,17 @@
 package tensor
 
 import (
+	"github.com/nori-ml/nori/kernels/avx"
 	"github.com/nori-ml/nori/kernels/ref"
 )
 
 // CPU elementwise kernels: the operands are coalesced (coalesce) and walked
 // in runs that lie in one row of every operand (eachRun); each run is one
 // call of a kernels/ref loop whose op switch sits outside its inner loop.
-// dst is contiguous, so run d0 of dst is simply dst[d0 : d0+cnt].
+// dst is contiguous, so run d0 of dst is simply dst[d0 : d0+cnt]. Float32
+// Exp, Sigmoid, SiLU and the GELUs (and the x-based gradients of SiLU and
+// the GELUs) run the SIMD kernels of kernels/avx above the Generic level
+// (float32 arithmetic, accuracy stated in kernels/avx/exp.go).
 
 func (cpuBackend) Binary(op BinaryOp, dst, a, b *Tensor) {
 	rop := op
@@ -41,6 +45,43 @@ func (cpuBackend) Unary(op UnaryOp, dst, a *Tensor, p float64) {
 	}
 }
 
+// avxUnary returns the float32 SIMD kernel of op, or nil when op has none
+// or the CPU level is Generic.
+func avxUnary(op ref.UnaryOp) func(dst, x []float32) {
+	if avx.Current() == avx.Generic {
+		return nil
+	}
+	switch op {
+	case ref.OpExp:
+		return avx.Exp
+	case ref.OpSigmoid:
+		return avx.Sigmoid
+	case ref.OpSiLU:
+		return avx.SiLU
+	case ref.OpGELUTanh:
+		return avx.GELUTanh
+	case ref.OpGELUErf:
+		return avx.GELUErf
+	}
+	return nil
+}
+
+// avxUnaryGrad is avxUnary for the gradients that read only x.
+func avxUnaryGrad(op ref.UnaryOp) func(dx, x, dy []float32) {
+	if avx.Current() == avx.Generic {
+		return nil
+	}
+	switch op {
+	case ref.OpSiLU:
+		return avx.SiLUGrad
+	case ref.OpGELUTanh:
+		return avx.GELUTanhGrad
+	case ref.OpGELUErf:
+		return avx.GELUErfGrad
+	}
+	return nil
+}
+
 // unaryCPU applies the op straight from a unit-stride input; a strided run
 // is first gathered into its place in dst and transformed there.
 func unaryCPU[T Float](op ref.UnaryOp, dst, a *Tensor, p float64) {
@@ -50,9 +91,25 @@ func unaryCPU[T Float](op ref.UnaryOp, dst, a *Tensor, p float64) {
 	vs := coalesce(a)
 	dd, ad := cpuData[T](dst), cpuData[T](a)
 	ai := vs[0].lastStride()
+	var simd func(dst, x []float32)
+	d32, is32 := any(dd).([]float32)
+	if is32 {
+		simd = avxUnary(op)
+	}
+	a32, _ := any(ad).([]float32)
 	eachRun(vs, func() runFunc {
 		return func(d0 int, offs []int, cnt int) {
 			d := dd[d0 : d0+cnt]
+			if simd != nil {
+				ds := d32[d0 : d0+cnt]
+				if ai == 1 {
+					simd(ds, a32[offs[0]:offs[0]+cnt])
+					return
+				}
+				ref.GatherStrided(ds, a32[offs[0]:], cnt, ai)
+				simd(ds, ds)
+				return
+			}
 			if ai == 1 {
 				ref.Unary(op, d, ad[offs[0]:offs[0]+cnt], p)
 				return
@@ -83,6 +140,10 @@ func unaryGradCPU[T Float](op ref.UnaryOp, dx, x, y, dy *Tensor, p float64) {
 	vs := coalesce(x, y, dy)
 	dxd, xd, yd, dyd := cpuData[T](dx), cpuData[T](x), cpuData[T](y), cpuData[T](dy)
 	xi, yi, dyi := vs[0].lastStride(), vs[1].lastStride(), vs[2].lastStride()
+	var simd func(dx, x, dy []float32)
+	if _, is32 := any(dxd).([]float32); is32 {
+		simd = avxUnaryGrad(op)
+	}
 	eachRun(vs, func() runFunc {
 		var xs, ys []T // scratch, grown on demand
 		return func(d0 int, offs []int, cnt int) {
@@ -99,6 +160,10 @@ func unaryGradCPU[T Float](op ref.UnaryOp, dx, x, y, dy *Tensor, p float64) {
 			} else {
 				ref.GatherStrided(d, dyd[offs[2]:], cnt, dyi)
 				dyr = d
+			}
+			if simd != nil { // x-based gradient: usesX, float32
+				simd(f32s(d), f32s(xr), f32s(dyr))
+				return
 			}
 			ref.UnaryGrad(op, d, xr, yr, dyr, p)
 		}

@@ -1,10 +1,14 @@
 package tensor
 
-import "github.com/nori-ml/nori/kernels/ref"
+import (
+	"github.com/nori-ml/nori/kernels/avx"
+	"github.com/nori-ml/nori/kernels/ref"
+)
 
-// CPU optimizer updates: contiguous operands, elementwise kernels from
-// kernels/ref split over fixed element ranges (elements are independent, so
-// the split cannot change the result).
+// CPU optimizer updates: contiguous operands, elementwise kernels split over
+// fixed element ranges (elements are independent, so the split cannot
+// change the result). Float32 AdamW runs avx.AdamW above the Generic level,
+// which gives ref.AdamW's bits (the same float64 arithmetic, vectorised).
 
 func (cpuBackend) Axpby(y, x *Tensor, a, b float64) {
 	if y.DType() == Float64 {
@@ -34,6 +38,13 @@ func adamWCPU[T Float](param, grad, m, v *Tensor, lr, beta1, beta2, eps, wd, bc1
 	n := param.Numel()
 	pd, gd := cpuData[T](param)[:n], cpuData[T](grad)[:n]
 	md, vd := cpuData[T](m)[:n], cpuData[T](v)[:n]
+	if p32, ok := simd32(pd); ok {
+		g32, m32, v32 := f32s(gd), f32s(md), f32s(vd)
+		Parallel(n, elemGrain, func(lo, hi int) {
+			avx.AdamW(p32[lo:hi], g32[lo:hi], m32[lo:hi], v32[lo:hi], lr, beta1, beta2, eps, wd, bc1, bc2)
+		})
+		return
+	}
 	// A quarter of the elementwise grain: the update costs a square root and
 	// a division per element.
 	Parallel(n, elemGrain/4, func(lo, hi int) {

@@ -261,3 +261,42 @@ func TestSwiGLUVsRef(t *testing.T) {
 		})
 	}
 }
+
+// TestAdamWVsRef checks that AdamW gives ref.AdamW's float32 bits at every
+// level over three steps (the arithmetic is the same, only vectorised).
+func TestAdamWVsRef(t *testing.T) {
+	const lr, b1, b2, eps, wd = 1e-2, 0.9, 0.95, 1e-8, 0.1
+	for _, n := range append(vecSizes, 4099) {
+		vecEachLevel(t, func(t *testing.T, l Level) {
+			rng := rand.New(rand.NewPCG(uint64(n), 10))
+			p := vecRand(rng, n, 0, 1)
+			m, v := make([]float32, n), make([]float32, n)
+			wp, wm, wv := append([]float32(nil), p...), make([]float32, n), make([]float32, n)
+			for step := 1; step <= 3; step++ {
+				g := vecRand(rng, n, 0, 1)
+				bc1, bc2 := 1-math.Pow(b1, float64(step)), 1-math.Pow(b2, float64(step))
+				ref.AdamW(wp, g, wm, wv, lr, b1, b2, eps, wd, bc1, bc2)
+				AdamW(p, g, m, v, lr, b1, b2, eps, wd, bc1, bc2)
+				what := fmt.Sprintf("%v n=%d step %d", l, n, step)
+				vecSameBits(t, "AdamW p "+what, p, wp)
+				vecSameBits(t, "AdamW m "+what, m, wm)
+				vecSameBits(t, "AdamW v "+what, v, wv)
+			}
+		})
+	}
+}
+
+// TestCopy checks Copy at awkward lengths.
+func TestCopy(t *testing.T) {
+	for _, n := range []int{1, 63, 64, 65, 1000, 4099} {
+		vecEachLevel(t, func(t *testing.T, l Level) {
+			src := vecRand(rand.New(rand.NewPCG(uint64(n), 11)), n+1, 0, 1)
+			dst := vecNaNs(n + 1)
+			Copy(dst[:n], src)
+			vecSameBits(t, fmt.Sprintf("Copy %v n=%d", l, n), dst[:n], src[:n])
+			if !math.IsNaN(float64(dst[n])) {
+				t.Fatalf("Copy %v n=%d wrote past the end", l, n)
+			}
+		})
+	}
+}

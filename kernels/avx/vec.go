@@ -30,6 +30,8 @@ type vecKernels struct {
 	normGradOut       func(dx, dy, x, gamma []float32, mu, rs, mg, mgx float64)       // bulk
 	accumDG           func(dg []float64, dy, x []float32, mu, rs float64)             // bulk
 	accumDB           func(db []float64, dy []float32)                                // bulk
+	adamw             func(p, grad, m, v []float32, k *adamK)                         // bulk
+	copy              func(dst, src []float32)                                        // multiple of 64
 }
 
 var vecTab = [3]vecKernels{Generic: {
@@ -39,7 +41,7 @@ var vecTab = [3]vecKernels{Generic: {
 	rowMax: rowMaxGo, expSubSum: expSubSumGo, scaleF64: scaleF64Go, sub2F64: sub2F64Go, dot: dotF64Go,
 	sum: sumF64Go, softmaxGradOut: softmaxGradOutGo, logSoftmaxGradOut: logSoftmaxGradOutGo,
 	sumSqDiff: sumSqDiffGo, normOut: normOutGo, gradSums: gradSumsGo, normGradOut: normGradOutGo,
-	accumDG: accumDGGo, accumDB: accumDBGo,
+	accumDG: accumDGGo, accumDB: accumDBGo, adamw: adamWGo, copy: copyGo,
 }}
 
 // vmask8 is the sliding window of AVX2 tail masks (TAILMASK_Y).
