@@ -2,6 +2,7 @@ package nori
 
 import (
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -42,9 +43,11 @@ func fitTruncSVD(x *matrix, k int) *truncSVD {
 		}
 		s.mean[j], s.std[j] = m, sd
 	}
+	// Rows in a canonical order (lexicographic by bits), so that the Gram
+	// sums, hence the components, do not depend on the order of the rows.
 	z := mat.NewDense(n, f, nil)
-	for i := range n {
-		s.standardise(x.row(i), z.RawRowView(i))
+	for k, i := range canonicalRowOrder(x) {
+		s.standardise(x.row(i), z.RawRowView(k))
 	}
 	k = min(k, n, f)
 	var eig mat.EigenSym
@@ -124,6 +127,26 @@ func (s *truncSVD) inverse(scores, out []float64) {
 		}
 		out[j] = d*s.std[j] + s.mean[j]
 	}
+}
+
+// canonicalRowOrder returns the row indices of x sorted lexicographically by
+// the rows' value bits (NaN included), ties by index.
+func canonicalRowOrder(x *matrix) []int {
+	idx := make([]int, x.rows)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ra, rb := x.row(idx[a]), x.row(idx[b])
+		for j := range ra {
+			ba, bb := math.Float64bits(ra[j]), math.Float64bits(rb[j])
+			if ba != bb {
+				return ba < bb
+			}
+		}
+		return false
+	})
+	return idx
 }
 
 // fixSign makes the largest-magnitude entry of v positive.

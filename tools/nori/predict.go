@@ -57,8 +57,8 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out != "" {
-		for _, in := range []string{*train, *test} {
-			if samePath(*out, in) {
+		for _, in := range []string{*train, *test, *checkpoint} {
+			if in != "" && samePath(*out, in) {
 				return fmt.Errorf("-out %s is the input file %s; refusing to overwrite it", *out, in)
 			}
 		}
