@@ -475,28 +475,41 @@ func gatherRangeNaN(vals, col []float64, rows []int32) (lo, hi float64) {
 // leftKeySums returns the sum of ys and the count over the entries with
 // keys < thr. The comparison is a coin flip, so it must not be a branch:
 // it becomes an all-ones/zero integer mask (a conditional move) that
-// selects the target's bits.
+// selects the target's bits. Four accumulators hide the latency of the
+// floating-point adds.
 func leftKeySums(keys []int64, ys []float64, thr int64) (sum, n float64) {
-	var s0, s1 float64
-	var c0, c1 uint64
+	var s0, s1, s2, s3 float64
+	var c0, c1, c2, c3 uint64
 	ys = ys[:len(keys)]
 	q := 0
-	for ; q+2 <= len(keys); q += 2 {
-		var m0, m1 uint64
+	for ; q+4 <= len(keys); q += 4 {
+		var m0, m1, m2, m3 uint64
 		if keys[q] < thr {
 			m0 = ^uint64(0)
 		}
 		if keys[q+1] < thr {
 			m1 = ^uint64(0)
 		}
+		if keys[q+2] < thr {
+			m2 = ^uint64(0)
+		}
+		if keys[q+3] < thr {
+			m3 = ^uint64(0)
+		}
 		s0 += math.Float64frombits(math.Float64bits(ys[q]) & m0)
 		s1 += math.Float64frombits(math.Float64bits(ys[q+1]) & m1)
+		s2 += math.Float64frombits(math.Float64bits(ys[q+2]) & m2)
+		s3 += math.Float64frombits(math.Float64bits(ys[q+3]) & m3)
 		c0 += m0 & 1
 		c1 += m1 & 1
+		c2 += m2 & 1
+		c3 += m3 & 1
 	}
-	if q < len(keys) && keys[q] < thr {
-		s0 += ys[q]
-		c0++
+	for ; q < len(keys); q++ {
+		if keys[q] < thr {
+			s0 += ys[q]
+			c0++
+		}
 	}
-	return s0 + s1, float64(c0 + c1)
+	return (s0 + s1) + (s2 + s3), float64(c0 + c1 + c2 + c3)
 }
