@@ -9,7 +9,9 @@ package nori
 // Choices where the reference leaves a detail open or behaves badly:
 //   - Means for filling NaN/±inf use the finite context values only (the
 //     reference's nan-mean lets an infinity through and fills with inf/NaN).
-//     A column without any finite context value is filled with 0.
+//     A column without any finite context value is filled with 0. The
+//     z-score's mean is that same fill value (mathematically the mean of the
+//     filled column), so filled cells normalise to exactly 0.
 //   - A feature counts as constant for the group scale sqrt(GroupSize/k) when
 //     its (filled) context values are all equal; the reference also looks at
 //     the query rows, which would make one query's encoding depend on the
@@ -102,11 +104,11 @@ func prepareInput(cfg Config, x, y *tensor.Tensor, nctx int) (*tableInput, error
 			}
 			mean, std := 0.0, 1.0
 			if cfg.NormalizeX {
-				s := 0.0
-				for n := 0; n < nctx; n++ {
-					s += filled(n)
-				}
-				mean = s / float64(nctx)
+				// The mean of the filled context column equals the fill
+				// value; using it exactly makes every filled cell exactly 0
+				// (recomputing it would leave rounding noise of either
+				// sign, and the sign feeds the FiLM sign embedding).
+				mean = fill
 				if nctx > 1 {
 					ss := 0.0
 					for n := 0; n < nctx; n++ {

@@ -547,3 +547,21 @@ func TestModelGradCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A cell filled with the context mean (±inf, or NaN without the missing
+// embedding) normalises to exactly 0, not to rounding noise of either sign
+// (the sign would select a FiLM sign embedding).
+func TestPrepareInputFilledIsZero(t *testing.T) {
+	cfg := Tiny()
+	cfg.MissingEmbedding = false
+	xv := []float64{0.1, 0.7, math.Inf(1), 1.3, math.NaN(), 0.9, math.Inf(-1)}
+	in, err := prepareInput(cfg, tensor.FromFloat64s(xv, 1, 7, 1), tensor.Zeros(1, 6), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 4, 6} {
+		if v := in.vals[n*in.Fp]; v != 0 || math.Signbit(v) {
+			t.Errorf("filled row %d normalised to %v, want +0", n, v)
+		}
+	}
+}

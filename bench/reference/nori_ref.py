@@ -107,7 +107,7 @@ class NoriRef:
         z = xf
         if c["normalize_x"]:
             cf = xf[:, :nctx]
-            mean = cf.mean(1)
+            mean = fill  # the mean of the filled context column; filled cells give exactly 0
             if nctx > 1:
                 std = torch.sqrt(((cf - mean[:, None]) ** 2).sum(1) / (nctx - 1)) + 1e-20
             else:
