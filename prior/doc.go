@@ -8,10 +8,13 @@
 //  1. a generator is chosen from the mixture (hierarchical structural causal
 //     models, random-Fourier-feature GPs, tree ensembles, the regression
 //     families, ...; see Config for the shares) and draws features and target;
-//  2. realism augmentations are applied (noise features, correlated blocks,
-//     discretised and categorical columns, warps, heavy tails, missingness,
-//     duplicates, target noise and outliers);
-//  3. the learnability filter (ExtraTrees, out-of-bag R²) rejects tables whose
-//     target cannot be predicted from the features, and a new one is drawn;
+//  2. the learnability filter (ExtraTrees, out-of-bag R²) rejects tables whose
+//     target cannot be predicted from the features, and a new one is drawn
+//     from the same generator;
+//  3. realism augmentations are applied to the kept table (noise features,
+//     correlated blocks, discretised and categorical columns, warps, heavy
+//     tails, missingness, duplicates, target noise and outliers). Filtering
+//     before augmenting keeps the augmentation rates among kept tables at
+//     their configured values (FilterConfig.AfterAugment flips the order);
 //  4. tables are grouped into same-shape batches for the trainer.
 package prior
