@@ -18,6 +18,6 @@ require (
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	golang.org/x/image v0.25.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.49.0
 	golang.org/x/text v0.23.0 // indirect
 )
