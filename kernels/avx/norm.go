@@ -88,10 +88,10 @@ func vecFilled(p *atomic.Pointer[[]float32], n int, v float32) []float32 {
 func vecOnes(n int) []float32  { return vecFilled(&vecOnesP, n, 1) }
 func vecZeros(n int) []float32 { return vecFilled(&vecZerosP, n, 0) }
 
-func sumSqDiff(k *vecKernels, x []float32, mu float64) float64 {
-	var acc vecLanes
+func sumSqDiff(k *vecKernels, acc *vecLanes, x []float32, mu float64) float64 {
+	*acc = vecLanes{}
 	b := vecBulk(len(x))
-	k.sumSqDiff(&acc, x[:b], mu)
+	k.sumSqDiff(acc, x[:b], mu)
 	for j := b; j < len(x); j++ {
 		d := float64(x[j]) - mu
 		acc[j&15] = math.FMA(d, d, acc[j&15])
@@ -107,11 +107,12 @@ func normRowOut(k *vecKernels, dst, x, gamma, beta []float32, mu, rs float64) {
 
 // normRowGrad writes dx for one row and adds its dgamma/dbeta terms;
 // layer selects LayerNorm's mean(g) term (RMSNorm has none).
-func normRowGrad(k *vecKernels, layer bool, dx []float32, dg, db []float64, dy, x, gamma []float32, mu, rs float64) {
+func normRowGrad(k *vecKernels, st *vecAcc, layer bool, dx []float32, dg, db []float64, dy, x, gamma []float32, mu, rs float64) {
 	n := len(x)
 	b := vecBulk(n)
-	var sg, sgx vecLanes
-	k.gradSums(&sg, &sgx, dy[:b], x[:b], gamma[:b], mu, rs)
+	st.reset()
+	sg, sgx := &st.a, &st.b
+	k.gradSums(sg, sgx, dy[:b], x[:b], gamma[:b], mu, rs)
 	for j := b; j < n; j++ {
 		xh := (float64(x[j]) - mu) * rs
 		g := float64(dy[j]) * float64(gamma[j])
@@ -145,10 +146,11 @@ func LayerNorm(dst, mean, rstd, x, gamma, beta []float32, n, lo, hi int, eps flo
 	if beta == nil {
 		beta = vecZeros(n)
 	}
+	st := new(vecAcc)
 	for r := lo; r < hi; r++ {
 		xr := x[r*n : r*n+n]
-		mu := sumF64(k, xr) / float64(n)
-		rs := 1 / math.Sqrt(sumSqDiff(k, xr, mu)/float64(n)+eps)
+		mu := sumF64(k, &st.a, xr) / float64(n)
+		rs := 1 / math.Sqrt(sumSqDiff(k, &st.a, xr, mu)/float64(n)+eps)
 		mean[r], rstd[r] = float32(mu), float32(rs)
 		normRowOut(k, dst[r*n:r*n+n], xr, gamma, beta, mu, rs)
 	}
@@ -162,8 +164,9 @@ func LayerNormGrad(dx []float32, dgamma, dbeta []float64, dy, x, mean, rstd, gam
 	if gamma == nil {
 		gamma = vecOnes(n)
 	}
+	st := new(vecAcc)
 	for r := lo; r < hi; r++ {
-		normRowGrad(k, true, dx[r*n:r*n+n], dgamma, dbeta, dy[r*n:r*n+n], x[r*n:r*n+n], gamma, float64(mean[r]), float64(rstd[r]))
+		normRowGrad(k, st, true, dx[r*n:r*n+n], dgamma, dbeta, dy[r*n:r*n+n], x[r*n:r*n+n], gamma, float64(mean[r]), float64(rstd[r]))
 	}
 }
 
@@ -175,9 +178,10 @@ func RMSNorm(dst, rstd, x, gamma []float32, n, lo, hi int, eps float64) {
 		gamma = vecOnes(n)
 	}
 	zeros := vecZeros(n)
+	st := new(vecAcc)
 	for r := lo; r < hi; r++ {
 		xr := x[r*n : r*n+n]
-		rs := 1 / math.Sqrt(sumSqDiff(k, xr, 0)/float64(n)+eps)
+		rs := 1 / math.Sqrt(sumSqDiff(k, &st.a, xr, 0)/float64(n)+eps)
 		rstd[r] = float32(rs)
 		normRowOut(k, dst[r*n:r*n+n], xr, gamma, zeros, 0, rs)
 	}
@@ -190,7 +194,8 @@ func RMSNormGrad(dx []float32, dgamma []float64, dy, x, rstd, gamma []float32, n
 	if gamma == nil {
 		gamma = vecOnes(n)
 	}
+	st := new(vecAcc)
 	for r := lo; r < hi; r++ {
-		normRowGrad(k, false, dx[r*n:r*n+n], dgamma, nil, dy[r*n:r*n+n], x[r*n:r*n+n], gamma, 0, float64(rstd[r]))
+		normRowGrad(k, st, false, dx[r*n:r*n+n], dgamma, nil, dy[r*n:r*n+n], x[r*n:r*n+n], gamma, 0, float64(rstd[r]))
 	}
 }

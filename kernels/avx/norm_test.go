@@ -300,3 +300,36 @@ func TestCopy(t *testing.T) {
 		})
 	}
 }
+
+// TestPinballVsRef checks PinballSum (1e-13 relative of ref's float64 sum)
+// and PinballGrad (ref's bits) at every level, over flat ranges that start
+// and end inside rows, with ties planted.
+func TestPinballVsRef(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {7, 3}, {5, 17}, {37, 999}, {100, 7}, {9, 64}} {
+		nr, q := sz[0], sz[1]
+		rng := rand.New(rand.NewPCG(uint64(nr), uint64(q)))
+		pred, target := vecRand(rng, nr*q, 0, 1), vecRand(rng, nr, 0, 1)
+		for i := 0; i < nr*q; i += 5 {
+			pred[i] = target[i/q]
+		}
+		taus := make([]float32, q)
+		for i := range taus {
+			taus[i] = float32(float64(i+1) / float64(q+1))
+		}
+		for _, r := range [][2]int{{0, nr * q}, {q / 2, nr*q - q/3}} {
+			lo, hi := r[0], r[1]
+			want := ref.PinballSum(pred, target, taus, q, lo, hi)
+			wg := vecNaNs(nr * q)
+			ref.PinballGrad(wg, pred, target, taus, q, 0.37, lo, hi)
+			vecEachLevel(t, func(t *testing.T, l Level) {
+				what := fmt.Sprintf("%v N=%d Q=%d [%d,%d)", l, nr, q, lo, hi)
+				if got := PinballSum(pred, target, taus, q, lo, hi); !(math.Abs(got-want) <= 1e-13*want) {
+					t.Fatalf("PinballSum %s = %v, want %v", what, got, want)
+				}
+				g := vecNaNs(nr * q)
+				PinballGrad(g, pred, target, taus, q, 0.37, lo, hi)
+				vecSameBitsNaN(t, "PinballGrad "+what, g, wg)
+			})
+		}
+	}
+}

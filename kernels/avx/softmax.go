@@ -153,20 +153,28 @@ func rowMax(k *vecKernels, x []float32) float32 {
 	return m
 }
 
-func dotF64(k *vecKernels, a, b []float32) float64 {
-	var acc vecLanes
+// vecAcc holds a row kernel's lane accumulators. The kernels are called
+// through function values, so escape analysis cannot see that they keep no
+// pointer: one vecAcc is allocated per exported call and reused for every
+// row (a local array per row would be a heap allocation per row).
+type vecAcc struct{ a, b vecLanes }
+
+func (v *vecAcc) reset() { v.a, v.b = vecLanes{}, vecLanes{} }
+
+func dotF64(k *vecKernels, acc *vecLanes, a, b []float32) float64 {
+	*acc = vecLanes{}
 	n := vecBulk(len(a))
-	k.dot(&acc, a[:n], b[:n])
+	k.dot(acc, a[:n], b[:n])
 	for j := n; j < len(a); j++ {
 		acc[j&15] = math.FMA(float64(a[j]), float64(b[j]), acc[j&15])
 	}
 	return acc.tree()
 }
 
-func sumF64(k *vecKernels, x []float32) float64 {
-	var acc vecLanes
+func sumF64(k *vecKernels, acc *vecLanes, x []float32) float64 {
+	*acc = vecLanes{}
 	n := vecBulk(len(x))
-	k.sum(&acc, x[:n])
+	k.sum(acc, x[:n])
 	for j := n; j < len(x); j++ {
 		acc[j&15] += float64(x[j])
 	}
@@ -183,6 +191,8 @@ func Softmax(dst, x []float32, n, lo, hi int, log bool) {
 		return
 	}
 	k := vk()
+	st := new(vecAcc)
+	acc := &st.a
 	var scratch *[]float32
 	if log {
 		scratch = vecScratch.Get().(*[]float32)
@@ -194,16 +204,16 @@ func Softmax(dst, x []float32, n, lo, hi int, log bool) {
 	for r := lo; r < hi; r++ {
 		xr, dr := x[r*n:r*n+n], dst[r*n:r*n+n]
 		m := rowMax(k, xr)
-		var acc vecLanes
+		*acc = vecLanes{}
 		if log {
-			k.expSubSum(&acc, (*scratch)[:n], xr, m)
+			k.expSubSum(acc, (*scratch)[:n], xr, m)
 			ls := math.Log(acc.tree())
 			b := vecBulk(n)
 			k.sub2F64(dr[:b], xr[:b], float64(m), ls)
 			sub2F64Go(dr[b:], xr[b:], float64(m), ls)
 			continue
 		}
-		k.expSubSum(&acc, dr, xr, m)
+		k.expSubSum(acc, dr, xr, m)
 		inv := 1 / acc.tree()
 		b := vecBulk(n)
 		k.scaleF64(dr[:b], dr[:b], inv)
@@ -216,15 +226,16 @@ func Softmax(dst, x []float32, n, lo, hi int, log bool) {
 // dx = dy - exp(y)*sum(dy) (sums in vecLanes order). dx may alias dy.
 func SoftmaxGrad(dx, y, dy []float32, n, lo, hi int, log bool) {
 	k := vk()
+	st := new(vecAcc)
 	b := vecBulk(n)
 	for r := lo; r < hi; r++ {
 		yr, gr, dr := y[r*n:r*n+n], dy[r*n:r*n+n], dx[r*n:r*n+n]
 		if log {
-			s := sumF64(k, gr)
+			s := sumF64(k, &st.a, gr)
 			k.logSoftmaxGradOut(dr, yr, gr, s)
 			continue
 		}
-		s := dotF64(k, gr, yr)
+		s := dotF64(k, &st.a, gr, yr)
 		k.softmaxGradOut(dr[:b], yr[:b], gr[:b], s)
 		softmaxGradOutGo(dr[b:], yr[b:], gr[b:], s)
 	}

@@ -32,6 +32,8 @@ type vecKernels struct {
 	accumDB           func(db []float64, dy []float32)                                // bulk
 	adamw             func(p, grad, m, v []float32, k *adamK)                         // bulk
 	copy              func(dst, src []float32)                                        // multiple of 64
+	pinballSum        func(acc *vecLanes, pred, taus []float32, y float64)            // bulk
+	pinballGrad       func(dpred, pred, taus []float32, y, scale float64)             // bulk
 }
 
 var vecTab = [3]vecKernels{Generic: {
@@ -42,6 +44,7 @@ var vecTab = [3]vecKernels{Generic: {
 	sum: sumF64Go, softmaxGradOut: softmaxGradOutGo, logSoftmaxGradOut: logSoftmaxGradOutGo,
 	sumSqDiff: sumSqDiffGo, normOut: normOutGo, gradSums: gradSumsGo, normGradOut: normGradOutGo,
 	accumDG: accumDGGo, accumDB: accumDBGo, adamw: adamWGo, copy: copyGo,
+	pinballSum: pinballSumGo, pinballGrad: pinballGradGo,
 }}
 
 // vmask8 is the sliding window of AVX2 tail masks (TAILMASK_Y).
