@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/nori-ml/nori/kernels/avx"
 	"github.com/nori-ml/nori/kernels/ref"
@@ -184,4 +188,57 @@ func BenchmarkVectorExp(b *testing.B) {
 	b.Run("gelu_erf/1M", func(b *testing.B) {
 		vbRun(b, 8*n, func() { avx.GELUErf(y, x) }, func() { ref.Unary(ref.OpGELUErf, y, x, 0) })
 	})
+}
+
+// BenchmarkGemmBF16 times avx.GemmBF16 (B packed once, outside the timing;
+// A rounded to bf16 inside it) at n = 512 and 1024 on the current level
+// (VDPBF16PS where present) and on AVX2 (its FMA fallback), reporting
+// GFLOP/s (2n^3 per call) and x_sgemm: float32 avx.Implementation.Sgemm's
+// time per call over GemmBF16's (and x_gonum for gonum's pure-Go Sgemm),
+// timed right after in the same run. Both use the worker pool.
+func BenchmarkGemmBF16(b *testing.B) {
+	for _, n := range []int{512, 1024} {
+		a, bm, c := vbRand(n*n, 20, 0, 1), vbRand(n*n, 21, 0, 1), make([]float32, n*n)
+		pb, err := avx.PackBF16(n, n, bm, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		flop := 2 * float64(n) * float64(n) * float64(n)
+		sgemm := func() {
+			avx.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, bm, n, 0, c, n)
+		}
+		gonumSgemm := func() {
+			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, bm, n, 0, c, n)
+		}
+		for _, lv := range []avx.Level{avx.Detected(), avx.AVX2} {
+			name := fmt.Sprintf("n=%d/%v", n, lv)
+			if lv == avx.Detected() && avx.HasBF16() {
+				name += "+bf16"
+			}
+			b.Run(name, func(b *testing.B) {
+				defer avx.SetLevel(avx.SetLevel(lv))
+				run := func() {
+					if err := avx.GemmBF16(n, a, n, pb, c, n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				run()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					run()
+				}
+				b.StopTimer()
+				t := b.Elapsed().Seconds() / float64(b.N)
+				t = min(t, vbTime(run, 100*time.Millisecond))
+				avx.SetLevel(avx.Detected())
+				ts := vbTime(sgemm, 100*time.Millisecond)
+				b.ReportMetric(flop/t/1e9, "GFLOP/s")
+				b.ReportMetric(flop/ts/1e9, "sgemm_GFLOP/s")
+				b.ReportMetric(ts/t, "x_sgemm")
+				if n <= 512 {
+					b.ReportMetric(vbTime(gonumSgemm, 100*time.Millisecond)/t, "x_gonum")
+				}
+			})
+		}
+	}
 }
