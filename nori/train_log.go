@@ -239,6 +239,9 @@ func writeFileAtomically(path string, data []byte) error {
 		err = e
 	}
 	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
