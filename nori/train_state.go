@@ -89,12 +89,28 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 // ReadTrainConfig returns the training config stored in a training
 // directory's state file.
 func ReadTrainConfig(dir string) (TrainConfig, error) {
-	path := filepath.Join(dir, TrainStateFile)
+	path, err := trainStatePath(dir)
+	if err != nil {
+		return TrainConfig{}, err
+	}
 	meta, err := nn.ReadMetadata(path)
 	if err != nil {
 		return TrainConfig{}, fmt.Errorf("nori: resume: %w", err)
 	}
 	return trainConfigFrom(path, meta)
+}
+
+// trainStatePath returns the state file of dir, or an error saying there
+// is none.
+func trainStatePath(dir string) (string, error) {
+	path := filepath.Join(dir, TrainStateFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("nori: resume: no training state %s (was the run started with this output directory?)", path)
+		}
+		return "", fmt.Errorf("nori: resume: %w", err)
+	}
+	return path, nil
 }
 
 func trainConfigFrom(path string, meta map[string]string) (TrainConfig, error) {
@@ -119,12 +135,9 @@ func trainConfigFrom(path string, meta map[string]string) (TrainConfig, error) {
 // s is a pure function of the config and s) and counters. Continuing it
 // gives the same bits as a run that was never interrupted.
 func ResumeTrainer(dir string) (*Trainer, error) {
-	path := filepath.Join(dir, TrainStateFile)
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("nori: resume: no training state %s (was the run started with this -out?)", path)
-		}
-		return nil, fmt.Errorf("nori: resume: %w", err)
+	path, err := trainStatePath(dir)
+	if err != nil {
+		return nil, err
 	}
 	ck, err := nn.LoadTensors(path)
 	if err != nil {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nori-ml/nori/nori"
+)
+
+// trainCLIConfig writes a tiny training config (Tiny model, small tables,
+// no filter) and returns its path.
+func trainCLIConfig(t *testing.T, dir string) string {
+	t.Helper()
+	c := nori.DefaultTrainConfig(nori.Tiny())
+	c.Name = "cli"
+	c.BatchSize = 2
+	c.TotalSteps = 6
+	c.WarmupSteps = 2
+	c.CheckpointEvery = 3
+	c.LogEvery = 1
+	c.Prior.Filter = false
+	c.Curriculum = []nori.CurriculumStage{{MinRows: 20, MaxRows: 30, RowBuckets: 2, MinFeatures: 2, MaxFeatures: 4, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.7}}
+	p := filepath.Join(dir, "cli.json")
+	if err := os.WriteFile(p, c.JSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runTrainCLI(args ...string) (string, string, error) {
+	var out, errw bytes.Buffer
+	err := trainMain(context.Background(), args, &out, &errw)
+	return out.String(), errw.String(), err
+}
+
+// TestTrainCLIRunAndResume trains 3 steps, resumes to 6, and checks the
+// files: the inference checkpoint loads, the log has 6 lines, the loss
+// curve and config are written.
+func TestTrainCLIRunAndResume(t *testing.T) {
+	dir := t.TempDir()
+	cfg := trainCLIConfig(t, dir)
+	run := filepath.Join(dir, "run")
+	if _, stderr, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "3", "-quiet"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	stdout, stderr, err := runTrainCLI("-out", run, "-resume", "-workers", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "(3 -> 6)") || !strings.Contains(stderr, "resuming \"cli\" at step 3") || !strings.Contains(stderr, "step 6/6") {
+		t.Fatalf("stdout %q\nstderr %q", stdout, stderr)
+	}
+	m, err := nori.LoadModel(filepath.Join(run, nori.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config() != nori.Tiny() {
+		t.Fatalf("checkpoint config %+v", m.Config())
+	}
+	log, err := nori.ReadTrainLog(filepath.Join(run, nori.LogFile))
+	if err != nil || len(log) != 6 || log[5].Step != 5 {
+		t.Fatalf("log %+v, %v", log, err)
+	}
+	for _, f := range []string{"loss.png", "config.json", nori.TrainStateFile} {
+		if st, err := os.Stat(filepath.Join(run, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	var c nori.TrainConfig
+	b, _ := os.ReadFile(filepath.Join(run, "config.json"))
+	if err := json.Unmarshal(b, &c); err != nil || c.Name != "cli" {
+		t.Fatalf("config.json: %v %+v", err, c)
+	}
+}
+
+func TestTrainCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := trainCLIConfig(t, dir)
+	run := filepath.Join(dir, "run")
+	if _, _, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "1", "-quiet"); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"batch_size": 0}`), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-config", cfg}, "-out is required"},
+		{[]string{"-out", filepath.Join(dir, "x")}, "-config is required"},
+		{[]string{"-config", "nope", "-out", filepath.Join(dir, "x")}, `no training config named "nope"`},
+		{[]string{"-config", filepath.Join(dir, "missing.json"), "-out", filepath.Join(dir, "x")}, "no such file"},
+		{[]string{"-config", bad, "-out", filepath.Join(dir, "x")}, "bad.json"},
+		{[]string{"-config", cfg, "-out", filepath.Join(dir, "x"), "-steps", "-2"}, "-steps -2"},
+		{[]string{"-config", cfg, "-out", filepath.Join(dir, "x"), "-workers", "-1"}, "-workers -1"},
+		{[]string{"-config", cfg, "-out", run}, "already holds a training run"},
+		{[]string{"-out", filepath.Join(dir, "empty"), "-resume"}, "no training state"},
+		{[]string{"-config", cfg, "-out", run, "-resume", "-seed", "9"}, "differs from the config of the run"},
+		{[]string{"-out", run, "-resume", "-seed", "9"}, "differs from the run's seed"},
+		{[]string{"-out", run, "-resume", "-steps", "1"}, "already at step 1"},
+		{[]string{"-config", cfg, "-out", filepath.Join(dir, "x"), "extra"}, "unexpected arguments"},
+		{[]string{"-bogus"}, "flag provided but not defined"},
+	}
+	for _, c := range cases {
+		_, _, err := runTrainCLI(c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestTrainCLIInterrupt: a cancelled context (SIGINT) checkpoints and
+// reports how to resume.
+func TestTrainCLIInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	cfg := trainCLIConfig(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errw bytes.Buffer
+	err := trainMain(ctx, []string{"-config", cfg, "-out", filepath.Join(dir, "run"), "-quiet"}, &out, &errw)
+	if err == nil || !strings.Contains(err.Error(), "continue with -resume") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := nori.ReadTrainConfig(filepath.Join(dir, "run")); err != nil {
+		t.Fatalf("no checkpoint after the interrupt: %v", err)
+	}
+}
