@@ -266,3 +266,78 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func rmsNormRowsAVX2(dst, rstd, x, gamma []float32, n int, nf, eps float64)
+// rmsNormRowsAVX512 for n a multiple of 16 (the Go driver checks): the
+// vecLanes sums in four registers (lanes 0-3, 4-7, 8-11, 12-15), the same
+// tree ((0-3 + 8-11) + (4-7 + 12-15), then halves), the same float32
+// output products.
+TEXT ·rmsNormRowsAVX2(SB), NOSPLIT, $0-120
+	MOVQ dst_base+0(FP), DI
+	MOVQ rstd_base+24(FP), R10
+	MOVQ rstd_len+32(FP), BX
+	MOVQ x_base+48(FP), SI
+	MOVQ gamma_base+72(FP), R8
+	MOVQ n+96(FP), R9
+	VMOVSD nf+104(FP), X15
+	VMOVSD eps+112(FP), X14
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X13
+	MOVQ R9, R11
+	SHRQ $4, R11
+	TESTQ BX, BX
+	JZ done
+	TESTQ R11, R11
+	JZ done
+row:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ SI, DX
+	MOVQ R11, CX
+ssloop:
+	LD16_Y(DX, Y4, Y5, Y6, Y7)
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $64, DX
+	DECQ CX
+	JNZ ssloop
+	VADDPD Y2, Y0, Y0
+	VADDPD Y3, Y1, Y1
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VDIVSD X15, X0, X0
+	VADDSD X14, X0, X0
+	VSQRTSD X0, X0, X0
+	VDIVSD X0, X13, X0
+	VCVTSD2SS X0, X0, X0
+	VMOVSS X0, (R10)
+	VBROADCASTSS X0, Y12
+	MOVQ SI, DX
+	MOVQ R8, AX
+	MOVQ R11, CX
+outloop:
+	VMULPS (DX), Y12, Y4
+	VMULPS 32(DX), Y12, Y5
+	VMULPS (AX), Y4, Y4
+	VMULPS 32(AX), Y5, Y5
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ outloop
+	LEAQ (SI)(R9*4), SI
+	ADDQ $4, R10
+	DECQ BX
+	JNZ row
+done:
+	VZEROUPPER
+	RET

@@ -212,3 +212,103 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func rmsNormRowsAVX512(dst, rstd, x, gamma []float32, n int, nf, eps float64)
+// RMSNorm forward over len(rstd) whole rows of n (any n >= 1; the last
+// n%16 of a row under mask K1, zeros beyond the row): per row, the sum of
+// squares in vecLanes order (float64, fused), its fixed tree, rs =
+// 1/sqrt(ss/nf + eps) in float64, rstd = float32(rs), then dst =
+// (x*rs32)*gamma in float32. One call per block of rows: no per-row call
+// or Go tree (rmsRowGo is the same arithmetic).
+TEXT ·rmsNormRowsAVX512(SB), NOSPLIT, $0-120
+	MOVQ dst_base+0(FP), DI
+	MOVQ rstd_base+24(FP), R10
+	MOVQ rstd_len+32(FP), BX
+	MOVQ x_base+48(FP), SI
+	MOVQ gamma_base+72(FP), R8
+	MOVQ n+96(FP), R9
+	VMOVSD nf+104(FP), X15
+	VMOVSD eps+112(FP), X14
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X13
+	MOVQ R9, R12
+	ANDQ $15, R12
+	MOVQ R9, R11
+	SHRQ $4, R11
+	MOVQ R12, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ BX, BX
+	JZ done
+row:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	MOVQ SI, DX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JZ sstail
+ssloop:
+	VCVTPS2PD (DX), Z2
+	VCVTPS2PD 32(DX), Z3
+	VFMADD231PD Z2, Z2, Z0
+	VFMADD231PD Z3, Z3, Z1
+	ADDQ $64, DX
+	DECQ CX
+	JNZ ssloop
+sstail:
+	TESTQ R12, R12
+	JZ sstree
+	VMOVUPS.Z (DX), K1, Z4
+	VCVTPS2PD Y4, Z2
+	VEXTRACTF32X8 $1, Z4, Y5
+	VCVTPS2PD Y5, Z3
+	VFMADD231PD Z2, Z2, Z0
+	VFMADD231PD Z3, Z3, Z1
+sstree:
+	VADDPD Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	VDIVSD X15, X0, X0
+	VADDSD X14, X0, X0
+	VSQRTSD X0, X0, X0
+	VDIVSD X0, X13, X0
+	VCVTSD2SS X0, X0, X0
+	VMOVSS X0, (R10)
+	VBROADCASTSS X0, Z6
+	MOVQ SI, DX
+	MOVQ R8, AX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JZ outtail
+outloop:
+	VMULPS (DX), Z6, Z2
+	VMULPS (AX), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, DX
+	ADDQ $64, AX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ outloop
+outtail:
+	TESTQ R12, R12
+	JZ next
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z (AX), K1, Z3
+	VMULPS Z6, Z2, Z2
+	VMULPS Z3, Z2, Z2
+	VMOVUPS Z2, K1, (DI)
+	LEAQ (DI)(R12*4), DI
+next:
+	LEAQ (SI)(R9*4), SI
+	ADDQ $4, R10
+	DECQ BX
+	JNZ row
+done:
+	VZEROUPPER
+	RET

@@ -34,6 +34,12 @@ type vecKernels struct {
 	copy              func(dst, src []float32)                                        // multiple of 64
 	pinballSum        func(acc *vecLanes, pred, taus []float32, y float64)            // bulk
 	pinballGrad       func(dpred, pred, taus []float32, y, scale float64)             // bulk
+
+	// Multi-row kernels: whole rows of n per call (norm_rows.go).
+	// rowsAnyN tells whether they take any n (else n must be a multiple
+	// of 16 and the Go driver runs the other widths row by row).
+	rmsRows  func(dst, rstd, x, gamma []float32, n int, nf, eps float64)
+	rowsAnyN bool
 }
 
 var vecTab = [3]vecKernels{Generic: {
@@ -45,6 +51,7 @@ var vecTab = [3]vecKernels{Generic: {
 	sumSqDiff: sumSqDiffGo, normOut: normOutGo, gradSums: gradSumsGo, normGradOut: normGradOutGo,
 	accumDG: accumDGGo, accumDB: accumDBGo, adamw: adamWGo, copy: copyGo,
 	pinballSum: pinballSumGo, pinballGrad: pinballGradGo,
+	rmsRows: rmsRowsGo, rowsAnyN: true,
 }}
 
 // vmask8 is the sliding window of AVX2 tail masks (TAILMASK_Y).
