@@ -23,11 +23,16 @@ import (
 // number of bytes, timed right after, interleaved with the kernel so load
 // from other processes hits both alike) and x_ref (ref's time per call over
 // the kernel's, timed the same way). Shapes: [4096, 128] rows (the model's
-// d_model) and a flat 1<<20 elements.
+// d_model; 2 MiB per operand, cache-resident) and [65536, 128] (32 MiB per
+// operand, DRAM-bound), flat 1<<20 and 1<<23 elements (AdamW: 4 or 32 MiB
+// per operand). The copy baseline always moves the kernel's byte count, so
+// it sits in the same level of the memory hierarchy.
 
 const (
 	vbRows, vbCols = 4096, 128
+	vbRowsDRAM     = 65536
 	vbFlat         = 1 << 20
+	vbFlatDRAM     = 1 << 23
 )
 
 func vbRand(n int, seed uint64, mean, std float64) []float32 {
@@ -88,23 +93,32 @@ func BenchmarkVectorCopy(b *testing.B) {
 }
 
 func sizeName(n int) string {
-	if n == vbRows*vbCols {
+	switch n {
+	case vbRows * vbCols:
 		return "4096x128"
+	case vbRowsDRAM * vbCols:
+		return "65536x128"
 	}
-	return "1M"
+	return fmt.Sprintf("%dM", n>>20)
 }
 
 func BenchmarkVectorRMSNorm(b *testing.B) {
-	const n, rows, eps = vbCols, vbRows, 1e-5
+	for _, rows := range []int{vbRows, vbRowsDRAM} {
+		vbRMSNorm(b, rows)
+	}
+}
+
+func vbRMSNorm(b *testing.B, rows int) {
+	const n, eps = vbCols, 1e-5
 	x, dy, gamma := vbRand(rows*n, 2, 0.3, 1), vbRand(rows*n, 3, 0, 1), vbRand(n, 4, 1, 0.2)
 	out, rstd, dx := make([]float32, rows*n), make([]float32, rows), make([]float32, rows*n)
 	dg := make([]float64, n)
 	avx.RMSNorm(out, rstd, x, gamma, n, 0, rows, eps)
-	b.Run("fwd/4096x128", func(b *testing.B) {
+	b.Run(fmt.Sprintf("fwd/%dx%d", rows, n), func(b *testing.B) {
 		vbRun(b, 8*rows*n, func() { avx.RMSNorm(out, rstd, x, gamma, n, 0, rows, eps) },
 			func() { ref.RMSNorm(out, rstd, x, gamma, n, 0, rows, eps) })
 	})
-	b.Run("bwd/4096x128", func(b *testing.B) {
+	b.Run(fmt.Sprintf("bwd/%dx%d", rows, n), func(b *testing.B) {
 		vbRun(b, 12*rows*n, func() { avx.RMSNormGrad(dx, dg, dy, x, rstd, gamma, n, 0, rows) },
 			func() { ref.RMSNormGrad(dx, dg, dy, x, rstd, gamma, n, 0, rows) })
 	})
@@ -128,26 +142,32 @@ func BenchmarkVectorLayerNorm(b *testing.B) {
 }
 
 func BenchmarkVectorSoftmax(b *testing.B) {
-	const n, rows = vbCols, vbRows
+	for _, rows := range []int{vbRows, vbRowsDRAM} {
+		vbSoftmax(b, rows)
+	}
+}
+
+func vbSoftmax(b *testing.B, rows int) {
+	const n = vbCols
 	x, dy := vbRand(rows*n, 6, 0, 3), vbRand(rows*n, 7, 0, 1)
 	y, dx := make([]float32, rows*n), make([]float32, rows*n)
 	avx.Softmax(y, x, n, 0, rows, false)
-	b.Run("fwd/4096x128", func(b *testing.B) {
+	b.Run(fmt.Sprintf("fwd/%dx%d", rows, n), func(b *testing.B) {
 		vbRun(b, 8*rows*n, func() { avx.Softmax(y, x, n, 0, rows, false) },
 			func() { ref.Softmax(y, x, n, 0, rows, false) })
 	})
-	b.Run("bwd/4096x128", func(b *testing.B) {
+	b.Run(fmt.Sprintf("bwd/%dx%d", rows, n), func(b *testing.B) {
 		vbRun(b, 12*rows*n, func() { avx.SoftmaxGrad(dx, y, dy, n, 0, rows, false) },
 			func() { ref.SoftmaxGrad(dx, y, dy, n, 0, rows, false) })
 	})
-	b.Run("logfwd/4096x128", func(b *testing.B) {
+	b.Run(fmt.Sprintf("logfwd/%dx%d", rows, n), func(b *testing.B) {
 		vbRun(b, 8*rows*n, func() { avx.Softmax(y, x, n, 0, rows, true) },
 			func() { ref.Softmax(y, x, n, 0, rows, true) })
 	})
 }
 
 func BenchmarkVectorSwiGLU(b *testing.B) {
-	for _, n := range []int{vbRows * vbCols, vbFlat} {
+	for _, n := range []int{vbRows * vbCols, vbFlat, vbRowsDRAM * vbCols} {
 		g, u, dy := vbRand(n, 8, 0, 2), vbRand(n, 9, 0, 1), vbRand(n, 10, 0, 1)
 		out, dg, du := make([]float32, n), make([]float32, n), make([]float32, n)
 		b.Run("fwd/"+sizeName(n), func(b *testing.B) {
@@ -160,7 +180,12 @@ func BenchmarkVectorSwiGLU(b *testing.B) {
 }
 
 func BenchmarkVectorAdamW(b *testing.B) {
-	const n = vbFlat
+	for _, n := range []int{vbFlat, vbFlatDRAM} {
+		vbAdamW(b, n)
+	}
+}
+
+func vbAdamW(b *testing.B, n int) {
 	p, g, m, v := vbRand(n, 11, 0, 1), vbRand(n, 12, 0, 1), vbRand(n, 13, 0, 0.1), vbRand(n, 14, 1, 0.1)
 	for i := range v {
 		v[i] *= v[i]
@@ -168,7 +193,7 @@ func BenchmarkVectorAdamW(b *testing.B) {
 	step := func(f func(p, g, m, v []float32, lr, b1, b2, eps, wd, bc1, bc2 float64)) func() {
 		return func() { f(p, g, m, v, 1e-9, 0.9, 0.95, 1e-8, 0.01, 0.5, 0.3) }
 	}
-	b.Run("1M", func(b *testing.B) {
+	b.Run(sizeName(n), func(b *testing.B) {
 		vbRun(b, 28*n, step(avx.AdamW), step(ref.AdamW[float32]))
 	})
 }

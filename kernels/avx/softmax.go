@@ -191,6 +191,11 @@ func Softmax(dst, x []float32, n, lo, hi int, log bool) {
 		return
 	}
 	k := vk()
+	if !log && k.softmaxRows != nil && n%16 == 0 && hi > lo {
+		// One call for the block of rows: the same bits as the loop below.
+		k.softmaxRows(dst[lo*n:hi*n], x[lo*n:hi*n], n)
+		return
+	}
 	st := new(vecAcc)
 	acc := &st.a
 	var scratch *[]float32

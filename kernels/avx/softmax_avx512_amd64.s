@@ -294,3 +294,91 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func softmaxRowsAVX512(dst, x []float32, n int)
+// Softmax over len(x)/n whole rows of n (a multiple of 16), one call per
+// block of rows: per row rowMaxAVX512's maximum, expSubSumAVX512's
+// exponentials and lane sums, the vecLanes tree, inv = 1/sum (float64) and
+// scaleF64AVX512's products: the bits of Softmax's row-by-row path,
+// without its per-row calls and Go tree. dst may alias x exactly.
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), BX
+	MOVQ n+48(FP), R9
+	SHRQ $4, R9
+	JZ done
+	EXP_CONSTS_Z
+	MOVQ $0x3ff0000000000000, AX
+	VMOVQ AX, X11
+row:
+	CMPQ BX, $0
+	JLE done
+	// maximum
+	MOVQ SI, DX
+	VMOVUPS (DX), Z0
+	ADDQ $64, DX
+	MOVQ R9, CX
+	DECQ CX
+	JZ mreduce
+mloop:
+	VMOVUPS (DX), Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ $64, DX
+	DECQ CX
+	JNZ mloop
+mreduce:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPSHUFD $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	VBROADCASTSS X0, Z29
+	VPXORD Z28, Z29, Z30
+	VSUBPS.BCST ·vconst+VC_C128(SB), Z29, Z31
+	// exponentials and lane sums
+	VXORPD Z14, Z14, Z14
+	VXORPD Z15, Z15, Z15
+	MOVQ SI, DX
+	MOVQ DI, R8
+	MOVQ R9, CX
+eloop:
+	VMOVUPS (DX), Z0
+	EXPSUB_Z
+	VMOVUPS Z1, (R8)
+	ACC16_Z(Z1, Y1)
+	ADDQ $64, DX
+	ADDQ $64, R8
+	DECQ CX
+	JNZ eloop
+	// tree, inv = 1/sum
+	VADDPD Z15, Z14, Z14
+	VEXTRACTF64X4 $1, Z14, Y15
+	VADDPD Y15, Y14, Y14
+	VEXTRACTF128 $1, Y14, X15
+	VADDPD X15, X14, X14
+	VPERMILPD $1, X14, X15
+	VADDSD X15, X14, X14
+	VDIVSD X14, X11, X14
+	VBROADCASTSD X14, Z9
+	// scale
+	MOVQ R9, CX
+sloop:
+	LD16_Z(DI, Z0, Z1)
+	VMULPD Z9, Z0, Z0
+	VMULPD Z9, Z1, Z1
+	ST16_Z(Z0, Y0, Z1, Y1, DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ sloop
+	MOVQ DX, SI
+	MOVQ R9, AX
+	SHLQ $4, AX
+	SUBQ AX, BX
+	JMP row
+done:
+	VZEROUPPER
+	RET

@@ -40,6 +40,8 @@ type vecKernels struct {
 	// of 16 and the Go driver runs the other widths row by row).
 	rmsRows  func(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 	rowsAnyN bool
+	// softmaxRows: whole rows of n, n a multiple of 16 (nil: row by row).
+	softmaxRows func(dst, x []float32, n int)
 }
 
 var vecTab = [3]vecKernels{Generic: {

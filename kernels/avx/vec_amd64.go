@@ -179,13 +179,16 @@ func rmsNormRowsAVX512(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 //go:noescape
 func rmsNormRowsAVX2(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 
+//go:noescape
+func softmaxRowsAVX512(dst, x []float32, n int)
+
 func init() {
 	vecTab[AVX512] = vecKernels{
 		exp: expAVX512, sigmoid: sigmoidAVX512, silu: siluAVX512, geluTanh: geluTanhAVX512, geluErf: geluErfAVX512,
 		siluGrad: siluGradAVX512, geluTanhGrad: geluTanhGradAVX512, geluErfGrad: geluErfGradAVX512,
 		swiglu: swigluAVX512, swigluGrad: swigluGradAVX512, rowMax: rowMaxAVX512, expSubSum: expSubSumAVX512, scaleF64: scaleF64AVX512, sub2F64: sub2F64AVX512, dot: dotAVX512, sum: sumAVX512, softmaxGradOut: softmaxGradOutAVX512, logSoftmaxGradOut: logSoftmaxGradOutAVX512, sumSqDiff: sumSqDiffAVX512, normOut: normOutAVX512, gradSums: gradSumsAVX512, normGradOut: normGradOutAVX512, accumDG: accumDGAVX512, accumDB: accumDBAVX512, adamw: adamwAVX512, copy: copyAVX512,
 		pinballSum: pinballSumAVX512, pinballGrad: pinballGradAVX512,
-		rmsRows: rmsNormRowsAVX512, rowsAnyN: true,
+		rmsRows: rmsNormRowsAVX512, rowsAnyN: true, softmaxRows: softmaxRowsAVX512,
 	}
 	vecTab[AVX2] = vecKernels{
 		exp: expAVX2, sigmoid: sigmoidAVX2, silu: siluAVX2, geluTanh: geluTanhAVX2, geluErf: geluErfAVX2,
