@@ -214,3 +214,70 @@ func BenchmarkAttentionMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttentionFeature: feature attention's shape, 4096 sequences (table
+// rows) of 17 tokens, 2 heads of dimension 64 (q, k, v strided views of a
+// packed [4096, 17, 3, 2, 64] projection, as nn.MultiHeadAttention makes
+// them), forward and backward, on the short-head path ("short") and on the
+// tiled kernels ("tiled", tensor.SetAttentionShortPath(false): the path
+// these shapes took before). FLOP counts as BenchmarkAttention; x-sgemm
+// compares the best iteration with our Sgemm's best rate on the square
+// n = 1024 product interleaved in the same iterations, x-tiled the short
+// path's best time with the tiled path's (measured first in the same run).
+func BenchmarkAttentionFeature(b *testing.B) {
+	const rows, tokens, h, d = 4096, 17, 2, 64
+	kv := tensor.RandNormal(40, 0, 1, rows, tokens, 3, h, d).Permute(2, 0, 3, 1, 4) // [3, rows, H, T, D]
+	q, k, v := kv.Select(0, 0), kv.Select(0, 1), kv.Select(0, 2)
+	dout := tensor.RandNormal(41, 0, 1, rows, h, tokens, d)
+	scale := 1 / math.Sqrt(d)
+	out, lse := tensor.Attention(q, k, v, nil, scale)
+	fwdFlops := 4 * float64(rows*h*tokens*tokens*d)
+	gemm := newAttnBenchSgemm("square1024", 1024, 1024, 1024, blas.NoTrans)
+	tiledNs := map[string]float64{}
+	for _, path := range []string{"tiled", "short"} {
+		for _, pass := range []string{"fwd", "bwd"} {
+			flops, op := fwdFlops, func() {
+				o, l := tensor.Attention(q, k, v, nil, scale)
+				o.Release()
+				l.Release()
+			}
+			if pass == "bwd" {
+				flops, op = 2.5*fwdFlops, func() {
+					dq, dk, dv, _ := tensor.AttentionGrad(dout, q, k, v, nil, out, lse, scale)
+					dq.Release()
+					dk.Release()
+					dv.Release()
+				}
+			}
+			b.Run(pass+"/"+path, func(b *testing.B) {
+				defer tensor.SetAttentionShortPath(tensor.SetAttentionShortPath(path == "short"))
+				b.ReportAllocs()
+				op() // warm the pools
+				best, total, gemmBest := math.Inf(1), 0.0, math.Inf(1)
+				reps := max(1, int(math.Round(flops/gemm.flops())))
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					gemmBest = min(gemmBest, timed(func() {
+						for r := 0; r < reps; r++ {
+							gemm.run()
+						}
+					})/float64(reps))
+					b.StartTimer()
+					t := timed(op)
+					best, total = min(best, t), total+t
+				}
+				b.ReportMetric(flops*float64(b.N)/total, "GFLOP/s")
+				b.ReportMetric(flops/best, "best-GFLOP/s")
+				sgemm := gemm.flops() / gemmBest
+				b.ReportMetric(sgemm, "best-sgemm-GFLOP/s")
+				b.ReportMetric(flops/best/sgemm, "x-sgemm")
+				if path == "tiled" {
+					tiledNs[pass] = best
+				} else if t, ok := tiledNs[pass]; ok {
+					b.ReportMetric(t/best, "x-tiled")
+				}
+			})
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math/bits"
 	"sync"
 
 	"github.com/nori-ml/nori/kernels/avx"
@@ -27,21 +28,28 @@ const attnBlock = ref.AttnKeyTile
 // so tiny heads (few tokens) are grouped rather than dispatched one by one.
 const attnMinWork = 1 << 18
 
-// attnScratch recycles the kernels' float64 workspaces (a few hundred KiB
-// per task) across calls instead of leaving them to the garbage collector.
-var attnScratch sync.Pool
+// attnSizeClass returns the size class of a buffer of n elements: class c
+// holds buffers of exactly 2^c elements, so a pooled buffer always fits the
+// problem that takes it (a single pool handed small buffers to large problems,
+// which then reallocated on every call).
+func attnSizeClass(n int) int { return bits.Len(uint(max(n, 1) - 1)) }
+
+// attnScratch recycles the ref kernels' float64 workspaces (a few hundred KiB
+// per task) across calls, one pool per size class.
+var attnScratch [64]sync.Pool
 
 // attnGetScratch returns a workspace of at least n float64s (contents
 // arbitrary: the kernels overwrite what they read); attnPutScratch recycles it.
 func attnGetScratch(n int) *[]float64 {
-	if p, ok := attnScratch.Get().(*[]float64); ok && len(*p) >= n {
+	c := attnSizeClass(n)
+	if p, ok := attnScratch[c].Get().(*[]float64); ok {
 		return p
 	}
-	ws := make([]float64, n)
+	ws := make([]float64, 1<<c)
 	return &ws
 }
 
-func attnPutScratch(p *[]float64) { attnScratch.Put(p) }
+func attnPutScratch(p *[]float64) { attnScratch[attnSizeClass(len(*p))].Put(p) }
 
 // attnGradFused reports whether the backward over heads heads runs fused
 // (one task per head, 5 products each) rather than in two passes (7 products

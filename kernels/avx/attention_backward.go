@@ -60,6 +60,16 @@ func (p *AttnGradPrep) Reset(heads, nq, d int) {
 	p.data = cv.take(heads * p.nblks * p.blk)
 }
 
+// AttnGradPrepFloats returns the floats an AttnGradPrep sized by
+// Reset(heads, nq, d) holds (what Grow should reserve).
+func AttnGradPrepFloats(heads, nq, d int) int {
+	return 32 + heads*((nq+attnLanes-1)/attnLanes)*attnPrepBlock(d)
+}
+
+// Grow makes p's memory hold at least n floats, so a later Reset that needs
+// no more does not allocate.
+func (p *AttnGradPrep) Grow(n int) { p.mem.Grow(n) }
+
 // Bytes returns the memory p holds.
 func (p *AttnGradPrep) Bytes() int { return 4 * cap(p.mem.buf) }
 
