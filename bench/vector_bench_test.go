@@ -193,7 +193,7 @@ func vbAdamW(b *testing.B, n int) {
 	step := func(f func(p, g, m, v []float32, lr, b1, b2, eps, wd, bc1, bc2 float64)) func() {
 		return func() { f(p, g, m, v, 1e-9, 0.9, 0.95, 1e-8, 0.01, 0.5, 0.3) }
 	}
-	b.Run(sizeName(n), func(b *testing.B) {
+	b.Run(fmt.Sprintf("%dM", n>>20), func(b *testing.B) {
 		vbRun(b, 28*n, step(avx.AdamW), step(ref.AdamW[float32]))
 	})
 }
