@@ -73,19 +73,6 @@ func attnShortCheck(op string, h *ref.AttnHead[float32]) {
 	}
 }
 
-// attnPackTW writes the n rows of src (row stride stride, d columns) into
-// dst transposed, dst[c*w+r], zeroing lanes n <= r < w.
-func attnPackTW(dst, src []float32, stride, n, d, w int) {
-	for c := 0; c < d; c++ {
-		clear(dst[c*w+n : (c+1)*w])
-	}
-	for r := 0; r < n; r++ {
-		for c, x := range src[r*stride:][:d] {
-			dst[c*w+r] = x
-		}
-	}
-}
-
 // attnShortScales fills vec[0:w] with the rows' s_i (0 on padding lanes).
 func attnShortScales(vec []float32, h *ref.AttnHead[float32], w int) {
 	for r := 0; r < w; r++ {
@@ -108,7 +95,7 @@ func AttentionShortForward(out, lse []float32, h ref.AttnHead[float32], ws *Attn
 	w := attnShortW(nq)
 	cv := ws.reserve(d*w, nk*w, 3*w)
 	qt, st, vec := cv.take(d*w), cv.take(nk*w), cv.take(3*w)
-	attnPackTW(qt, h.Q, h.QStride, nq, d, w)
+	kern.pack(qt, h.Q, h.QStride, nq, d, w)
 	kern.gemm(st, w, h.K, h.KStride, 1, qt, w, nk, w, d, false)
 	attnShortScales(vec, &h, w)
 	kern.softmax(st, w, nk, w, vec)
@@ -135,8 +122,8 @@ func AttentionShortBackward(dq, dk, dv, dqscale, dout, out, lse []float32, h ref
 	cv := ws.reserve(d*w, d*w, nk*w, nk*w, nk*w, 7*w)
 	qt, dot := cv.take(d*w), cv.take(d*w)
 	st, dpt, sds, vec := cv.take(nk*w), cv.take(nk*w), cv.take(nk*w), cv.take(7*w)
-	attnPackTW(qt, h.Q, h.QStride, nq, d, w)
-	attnPackTW(dot, dout, d, nq, d, w)
+	kern.pack(qt, h.Q, h.QStride, nq, d, w)
+	kern.pack(dot, dout, d, nq, d, w)
 	kern.gemm(st, w, h.K, h.KStride, 1, qt, w, nk, w, d, false)
 	kern.gemm(dpt, w, h.V, h.VStride, 1, dot, w, nk, w, d, false)
 	attnShortScales(vec, &h, w)

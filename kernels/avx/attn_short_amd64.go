@@ -14,6 +14,9 @@ func attnSoftmaxT256(st *float32, stride, nk, w int, vec *float32)
 //go:noescape
 func attnGradT256(st, dp, sds *float32, stride, nk, w int, vec *float32)
 
+//go:noescape
+func attnTransp256(dst *float32, w int, src *float32, stride, n8, d int)
+
 // attnShortKernelsFor returns the short-path kernels of level l: the 8-lane
 // AVX2 kernels serve the AVX-512 level too (see attn_short_amd64.s).
 func attnShortKernelsFor(l Level) *attnShortKernels {
@@ -42,5 +45,12 @@ var attnShortAsm = attnShortKernels{
 	},
 	grad: func(st, dp, sds []float32, stride, nk, w int, vec []float32) {
 		attnGradT256(&st[0], &dp[0], &sds[0], stride, nk, w, &vec[0])
+	},
+	pack: func(dst, src []float32, stride, n, d, w int) {
+		n8 := n &^ 7
+		if n8 > 0 {
+			attnTransp256(&dst[0], w, &src[0], stride, n8, d)
+		}
+		attnPackTWRows(dst, src, stride, n8, n, d, w)
 	},
 }

@@ -541,3 +541,80 @@ grtdone:
 	VZEROUPPER
 	RET
 
+
+// func attnTransp256(dst *float32, w int, src *float32, stride, n8, d int)
+// dst[c*w+r] = src[r*stride+c] for r < n8 and c < d (both multiples of 8):
+// 8x8 blocks transposed in registers (unpack, shuffle, 128-bit permute).
+TEXT ·attnTransp256(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), R11
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ src+16(FP), SI
+	MOVQ stride+24(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ n8+32(FP), CX
+trrows:
+	CMPQ CX, $8
+	JLT trdone
+	MOVQ SI, AX
+	MOVQ DI, R8
+	MOVQ d+40(FP), DX
+trcols:
+	CMPQ DX, $8
+	JLT trnext
+	LEAQ (AX)(R9*4), BX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R9*1), Y1
+	VMOVUPS (AX)(R9*2), Y2
+	VMOVUPS (AX)(R10*1), Y3
+	VMOVUPS (BX), Y4
+	VMOVUPS (BX)(R9*1), Y5
+	VMOVUPS (BX)(R9*2), Y6
+	VMOVUPS (BX)(R10*1), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	LEAQ (R8)(R11*4), BX
+	VMOVUPS Y8, (R8)
+	VMOVUPS Y9, (R8)(R11*1)
+	VMOVUPS Y10, (R8)(R11*2)
+	VMOVUPS Y11, (R8)(R12*1)
+	VMOVUPS Y12, (BX)
+	VMOVUPS Y13, (BX)(R11*1)
+	VMOVUPS Y14, (BX)(R11*2)
+	VMOVUPS Y15, (BX)(R12*1)
+	ADDQ $32, AX
+	LEAQ (R8)(R11*8), R8
+	SUBQ $8, DX
+	JMP trcols
+trnext:
+	LEAQ (SI)(R9*8), SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP trrows
+trdone:
+	VZEROUPPER
+	RET

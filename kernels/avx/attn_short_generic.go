@@ -21,9 +21,26 @@ type attnShortKernels struct {
 	// grad: the backward's elementwise step down nk rows on w lanes (see
 	// attnGradTGeneric).
 	grad func(st, dp, sds []float32, stride, nk, w int, vec []float32)
+	// pack: dst[c*w+r] = src[r*stride+c] for r < n, c < d (a multiple of
+	// 8), and 0 for n <= r < w.
+	pack func(dst, src []float32, stride, n, d, w int)
 }
 
-var attnShortGeneric = attnShortKernels{gemm: attnGemmGeneric, softmax: attnSoftmaxTGeneric, grad: attnGradTGeneric}
+var attnShortGeneric = attnShortKernels{gemm: attnGemmGeneric, softmax: attnSoftmaxTGeneric, grad: attnGradTGeneric,
+	pack: func(dst, src []float32, stride, n, d, w int) { attnPackTWRows(dst, src, stride, 0, n, d, w) }}
+
+// attnPackTWRows writes rows [r0, n) of src (row stride stride, d columns)
+// into dst transposed, dst[c*w+r], and zeroes lanes n <= r < w.
+func attnPackTWRows(dst, src []float32, stride, r0, n, d, w int) {
+	for c := 0; c < d; c++ {
+		clear(dst[c*w+n : (c+1)*w])
+	}
+	for r := r0; r < n; r++ {
+		for c, x := range src[r*stride:][:d] {
+			dst[c*w+r] = x
+		}
+	}
+}
 
 func attnGemmGeneric(c []float32, cs int, a []float32, ai, aj int, b []float32, bs, m, n, k int, accum bool) {
 	for i := 0; i < m; i++ {
