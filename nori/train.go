@@ -126,7 +126,7 @@ func (b *TrainBatch) Release() {
 	b.YQry.Release()
 }
 
-// Batch builds the input of a step: BatchSize tables of the curriculum
+// Batch builds the input of a step: BatchAt(step) tables of the curriculum
 // stage's sizes from the prior, each table's columns permuted by a Philox
 // stream of (seed, step, table) (the prior's generators do not order their
 // columns at random: the SCM's features are nodes in DAG order, say), and
@@ -138,11 +138,12 @@ func (t *Trainer) Batch(step int) (*TrainBatch, error) {
 	}
 	sizes := t.cfg.Stage(step).Sizes()
 	sh := sizes.Shape(t.cfg.Seed, int64(step))
-	pb, err := t.prior.BatchShape(t.cfg.Seed, int64(step), t.cfg.BatchSize, sh)
+	B := t.cfg.BatchAt(step)
+	pb, err := t.prior.BatchShape(t.cfg.Seed, int64(step), B, sh)
 	if err != nil {
 		return nil, err
 	}
-	B, N, F, nctx := t.cfg.BatchSize, sh.Rows, sh.Features, sh.NCtx
+	N, F, nctx := sh.Rows, sh.Features, sh.NCtx
 	x := tensor.Zeros(B, N, F)
 	dst, src := x.F32Data(), pb.X.F32Data()
 	for b := 0; b < B; b++ {
@@ -268,7 +269,7 @@ func (t *Trainer) StepOn(b *TrainBatch) (StepResult, error) {
 	t.opt.ZeroGrad()
 	tp.Release()
 	t.step++
-	t.tablesSeen += int64(c.BatchSize)
+	t.tablesSeen += int64(b.X.Shape()[0])
 	r.LossMA = t.lossMA
 	r.Duration = time.Since(start)
 	t.elapsed += r.Duration

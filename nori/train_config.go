@@ -96,7 +96,11 @@ type TrainPrior struct {
 // features drawn log-uniformly on bucket grids (see prior.SizeConfig), the
 // context a fraction U(MinContextFrac, MaxContextFrac) of the rows.
 type CurriculumStage struct {
-	Until          int     `json:"until"`
+	Until int `json:"until"`
+	// BatchSize, when positive, replaces the config's batch size in this
+	// stage (fewer tables per step when the tables are larger keeps the
+	// time of a step roughly constant).
+	BatchSize      int     `json:"batch_size,omitempty"`
 	MinRows        int     `json:"min_rows"`
 	MaxRows        int     `json:"max_rows"`
 	RowBuckets     int     `json:"row_buckets"`
@@ -227,6 +231,9 @@ func (c TrainConfig) Validate() error {
 		if err := s.Sizes().Validate(); err != nil {
 			return fmt.Errorf("nori: training config curriculum stage %d: %w", k, err)
 		}
+		if s.BatchSize < 0 || s.BatchSize > prior.MaxBatch {
+			return fmt.Errorf("nori: training config curriculum stage %d: batch_size = %d, want 1..%d (0: the config's)", k, s.BatchSize, prior.MaxBatch)
+		}
 		if s.MinRows < 2 {
 			return fmt.Errorf("nori: training config curriculum stage %d: min_rows = %d, want >= 2 (a context and a query row)", k, s.MinRows)
 		}
@@ -259,6 +266,14 @@ func (c TrainConfig) Stage(step int) CurriculumStage {
 		}
 	}
 	return c.Curriculum[len(c.Curriculum)-1]
+}
+
+// BatchAt returns the number of tables of a step's batch.
+func (c TrainConfig) BatchAt(step int) int {
+	if b := c.Stage(step).BatchSize; b > 0 {
+		return b
+	}
+	return c.BatchSize
 }
 
 // priorConfig returns the prior configuration (its sizes are replaced per

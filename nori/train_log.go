@@ -122,20 +122,21 @@ type trainLog struct {
 	f     *os.File
 	w     *bufio.Writer
 	every int
-	batch int
+	// tables seen at the start of the window
 	// window sums
-	n                 int
-	loss, pin, cross  float64
-	grad              float64
-	lastStart, lastAt time.Time
-	steps             int
+	n                int
+	loss, pin, cross float64
+	grad             float64
+	lastStart        time.Time
+	steps            int
+	tables           int64
 }
 
 // openTrainLog opens dir's log for appending after dropping the lines of
 // steps >= fromStep (left by a run that went past its last checkpoint), so
 // that a resumed run's log reads as one uninterrupted run. The rewrite is
 // atomic.
-func openTrainLog(dir string, fromStep, every, batch int) (*trainLog, error) {
+func openTrainLog(dir string, fromStep, every int, tablesSeen int64) (*trainLog, error) {
 	path := filepath.Join(dir, LogFile)
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -158,7 +159,7 @@ func openTrainLog(dir string, fromStep, every, batch int) (*trainLog, error) {
 		return nil, fmt.Errorf("nori: training log: %w", err)
 	}
 	now := time.Now()
-	return &trainLog{f: f, w: bufio.NewWriter(f), every: every, batch: batch, lastStart: now, lastAt: now}, nil
+	return &trainLog{f: f, w: bufio.NewWriter(f), every: every, tables: tablesSeen, lastStart: now}, nil
 }
 
 // add records a step; it writes a line at the end of each window and for
@@ -192,9 +193,9 @@ func (l *trainLog) write(e LogEntry, window bool) error {
 	if window {
 		if dt := now.Sub(l.lastStart).Seconds(); dt > 0 {
 			e.StepsPerSec = float64(l.steps) / dt
-			e.TablesPerSec = e.StepsPerSec * float64(l.batch)
+			e.TablesPerSec = float64(e.TablesSeen-l.tables) / dt
 		}
-		l.n, l.loss, l.pin, l.cross, l.steps, l.lastStart = 0, 0, 0, 0, 0, now
+		l.n, l.loss, l.pin, l.cross, l.steps, l.lastStart, l.tables = 0, 0, 0, 0, 0, now, e.TablesSeen
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -256,20 +257,22 @@ type Progress struct {
 	W        io.Writer
 	Interval time.Duration
 	target   int
-	batch    int
+	tables0  int64
 	first    int
 	start    time.Time
 	last     time.Time
 }
 
-// NewProgress returns a bar for a run from step first to target.
-func NewProgress(w io.Writer, first, target, batch int) *Progress {
+// NewProgress returns a bar for a run from step first (tablesSeen tables
+// consumed so far) to target.
+func NewProgress(w io.Writer, first, target int, tablesSeen int64) *Progress {
 	now := time.Now()
-	return &Progress{W: w, Interval: 250 * time.Millisecond, target: target, batch: batch, first: first, start: now}
+	return &Progress{W: w, Interval: 250 * time.Millisecond, target: target, tables0: tablesSeen, first: first, start: now}
 }
 
-// Update redraws the bar after a step (always after the last one).
-func (p *Progress) Update(r StepResult) {
+// Update redraws the bar after a step (always after the last one), with the
+// number of tables consumed so far.
+func (p *Progress) Update(r StepResult, tablesSeen int64) {
 	if p == nil || p.W == nil {
 		return
 	}
@@ -280,9 +283,9 @@ func (p *Progress) Update(r StepResult) {
 	}
 	p.last = now
 	el := now.Sub(p.start).Seconds()
-	rate := 0.0
+	rate, trate := 0.0, 0.0
 	if el > 0 {
-		rate = float64(done-p.first) / el
+		rate, trate = float64(done-p.first)/el, float64(tablesSeen-p.tables0)/el
 	}
 	eta := "?"
 	if rate > 0 {
@@ -297,7 +300,7 @@ func (p *Progress) Update(r StepResult) {
 		skip = " (skipped: " + r.SkipReason + ")"
 	}
 	fmt.Fprintf(p.W, "\rstep %d/%d [%s] loss %.4f (avg %.4f) %.2f steps/s %.1f tables/s ETA %s%s\x1b[K",
-		done, p.target, bar, r.Loss, r.LossMA, rate, rate*float64(p.batch), eta, skip)
+		done, p.target, bar, r.Loss, r.LossMA, rate, trate, eta, skip)
 	if done >= p.target {
 		fmt.Fprintln(p.W)
 	}

@@ -42,12 +42,12 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) error {
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
 		return fmt.Errorf("nori: Trainer.Run: %w", err)
 	}
-	log, err := openTrainLog(opt.Dir, t.step, t.cfg.LogEvery, t.cfg.BatchSize)
+	log, err := openTrainLog(opt.Dir, t.step, t.cfg.LogEvery, t.tablesSeen)
 	if err != nil {
 		return err
 	}
 	defer log.close()
-	bar := NewProgress(opt.Progress, t.step, opt.Until, t.cfg.BatchSize)
+	bar := NewProgress(opt.Progress, t.step, opt.Until, t.tablesSeen)
 	checkpoint := func() error {
 		if err := log.flush(); err != nil {
 			return err
@@ -124,7 +124,7 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) error {
 		if err := log.add(res, t); err != nil {
 			return err
 		}
-		bar.Update(res)
+		bar.Update(res, t.tablesSeen)
 		if opt.OnStep != nil {
 			opt.OnStep(res)
 		}

@@ -30,7 +30,7 @@ func trainTestConfig() TrainConfig {
 	c.Prior.Filter = false
 	c.Curriculum = []CurriculumStage{
 		{Until: 50, MinRows: 24, MaxRows: 40, RowBuckets: 2, MinFeatures: 2, MaxFeatures: 5, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8},
-		{MinRows: 32, MaxRows: 48, RowBuckets: 2, MinFeatures: 3, MaxFeatures: 6, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8},
+		{BatchSize: 3, MinRows: 32, MaxRows: 48, RowBuckets: 2, MinFeatures: 3, MaxFeatures: 6, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8},
 	}
 	return c
 }
@@ -148,6 +148,9 @@ func TestTrainResumeEqualsUncut(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSameBits(t, "resumed vs uncut", stateBits(a), stateBits(r))
+	if a.TablesSeen() != 10*4+10*3 {
+		t.Fatalf("%d tables seen, want 70 (10 steps of 4, 10 of 3)", a.TablesSeen())
+	}
 	if a.LossMA() != r.LossMA() || a.Skipped() != r.Skipped() || a.TablesSeen() != r.TablesSeen() {
 		t.Fatalf("counters differ: loss MA %v/%v, skipped %d/%d, tables %d/%d", a.LossMA(), r.LossMA(), a.Skipped(), r.Skipped(), a.TablesSeen(), r.TablesSeen())
 	}
@@ -438,7 +441,7 @@ func TestTrainSkipsSpikes(t *testing.T) {
 	}
 	// A skip gets its own log line.
 	dir := t.TempDir()
-	l, err := openTrainLog(dir, 0, 4, c.BatchSize)
+	l, err := openTrainLog(dir, 0, 4, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,14 +473,18 @@ func TestTrainBatchPermutesColumns(t *testing.T) {
 	}
 	assertSameBits(t, "Batch(7) twice", bits(b), bits(b2))
 	sh := b.Shape
-	pb, err := tr.prior.BatchShape(c.Seed, 7, c.BatchSize, sh)
+	nb := c.BatchAt(7)
+	if nb != 3 || b.X.Shape()[0] != 3 {
+		t.Fatalf("stage batch size: BatchAt %d, batch of %d tables; want 3", nb, b.X.Shape()[0])
+	}
+	pb, err := tr.prior.BatchShape(c.Seed, 7, nb, sh)
 	if err != nil {
 		t.Fatal(err)
 	}
 	N, F := sh.Rows, sh.Features
 	moved := 0
 	perms := map[string]bool{}
-	for tb := 0; tb < c.BatchSize; tb++ {
+	for tb := 0; tb < nb; tb++ {
 		// Find each output column among the source columns.
 		key := ""
 		for j := 0; j < F; j++ {

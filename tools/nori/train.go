@@ -123,7 +123,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stderr, "config %q: %d layers, E=%d, %d heads, %d quantiles, %d trainable parameters; batch %d, lr %g, %d workers; steps %d -> %d\n",
 		c.Name, c.Model.Layers, c.Model.Embed, c.Model.Heads, c.Model.Quantiles, m.NumTrainableParams(), c.BatchSize, c.LR, par.Workers(), tr.Steps(), until)
 
-	first, start := tr.Steps(), time.Now()
+	first, tables0, start := tr.Steps(), tr.TablesSeen(), time.Now()
 	var progress io.Writer = stderr
 	if *quiet {
 		progress = nil
@@ -139,7 +139,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	done, secs := tr.Steps()-first, time.Since(start).Seconds()
 	fmt.Fprintf(stdout, "trained %d steps (%d -> %d) in %.1f s: %.3f steps/s, %.2f tables/s; loss moving average %.4f; %d steps skipped in the run; checkpoint %s\n",
-		done, first, tr.Steps(), secs, float64(done)/secs, float64(done*c.BatchSize)/secs, tr.LossMA(), tr.Skipped(), filepath.Join(*out, nori.ModelFile))
+		done, first, tr.Steps(), secs, float64(done)/secs, float64(tr.TablesSeen()-tables0)/secs, tr.LossMA(), tr.Skipped(), filepath.Join(*out, nori.ModelFile))
 	if err != nil {
 		return fmt.Errorf("interrupted at step %d: checkpoint written to %s; continue with -resume", tr.Steps(), *out)
 	}
