@@ -39,9 +39,11 @@ func plotLossCurve(logPath, pngPath, name string) (err error) {
 	for _, e := range log {
 		x := float64(e.Step + 1)
 		if e.Skipped > 0 {
-			if !math.IsNaN(e.Loss) && !math.IsInf(e.Loss, 0) {
-				skipped = append(skipped, plotter.XY{X: x, Y: e.Loss})
+			y := e.Loss
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				y = math.Inf(1) // drawn at the top edge
 			}
+			skipped = append(skipped, plotter.XY{X: x, Y: y})
 			continue
 		}
 		loss = append(loss, plotter.XY{X: x, Y: e.Loss})
@@ -69,15 +71,23 @@ func plotLossCurve(logPath, pngPath, name string) (err error) {
 		p.Add(l, m)
 		p.Legend.Add("loss (log window mean)", l)
 		p.Legend.Add("smoothed", m)
-		// Zoom on the bulk of the curve: the first steps' loss is several
-		// times the rest and would flatten it.
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, v := range loss[len(loss)/10:] {
-			lo, hi = min(lo, v.Y), max(hi, v.Y)
+	}
+	// Zoom on the bulk of the curve: the first steps' loss is several times
+	// the rest, and a skipped spike far more; skipped steps are drawn at the
+	// top edge when they are above it.
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for _, v := range loss[len(loss)/10:] {
+		ymin, ymax = min(ymin, v.Y), max(ymax, v.Y)
+	}
+	if !(ymax > ymin) { // no curve, or a flat one
+		ymin, ymax = 0, 1
+		if len(loss) > 0 {
+			ymin, ymax = max(0, loss[0].Y-1), loss[0].Y+1
 		}
-		if hi > lo {
-			p.Y.Min, p.Y.Max = max(0, lo-0.1*(hi-lo)), hi+0.3*(hi-lo)
-		}
+	}
+	ymin, ymax = max(0, ymin-0.1*(ymax-ymin)), ymax+0.3*(ymax-ymin)
+	for i := range skipped {
+		skipped[i].Y = min(skipped[i].Y, ymax)
 	}
 	if len(skipped) > 0 {
 		s, err := plotter.NewScatter(skipped)
@@ -89,6 +99,7 @@ func plotLossCurve(logPath, pngPath, name string) (err error) {
 		p.Add(s)
 		p.Legend.Add("skipped step", s)
 	}
+	p.Y.Min, p.Y.Max = ymin, ymax
 	p.Legend.Top = true
 	w, err := p.WriterTo(8*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
