@@ -231,6 +231,15 @@ func RMSNormGrad(dx []float32, dgamma []float64, dy, x, rstd, gamma []float32, n
 	if gamma == nil {
 		gamma = vecOnes(n)
 	}
+	if k.rmsGradRows != nil && n%16 == 0 && hi > lo {
+		// One call for the block of rows: normRowGrad's arithmetic.
+		var dg []float64
+		if dgamma != nil {
+			dg = dgamma[:n]
+		}
+		k.rmsGradRows(dx[lo*n:hi*n], dg, dy[lo*n:hi*n], x[lo*n:hi*n], rstd[lo:hi], gamma[:n], n, float64(n))
+		return
+	}
 	st := new(vecAcc)
 	for r := lo; r < hi; r++ {
 		normRowGrad(k, st, false, dx[r*n:r*n+n], dgamma, nil, dy[r*n:r*n+n], x[r*n:r*n+n], gamma, 0, float64(rstd[r]))

@@ -40,6 +40,9 @@ type vecKernels struct {
 	// of 16 and the Go driver runs the other widths row by row).
 	rmsRows  func(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 	rowsAnyN bool
+	// rmsGradRows: RMSNorm backward over whole rows of n, n a multiple of
+	// 16, dg of length 0 (no dgamma) or n (nil: row by row).
+	rmsGradRows func(dx []float32, dg []float64, dy, x, rstd, gamma []float32, n int, nf float64)
 	// softmaxRows: whole rows of n, n a multiple of 16 (nil: row by row).
 	softmaxRows func(dst, x []float32, n int)
 }

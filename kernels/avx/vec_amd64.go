@@ -180,6 +180,12 @@ func rmsNormRowsAVX512(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 func rmsNormRowsAVX2(dst, rstd, x, gamma []float32, n int, nf, eps float64)
 
 //go:noescape
+func rmsNormGradRowsAVX512(dx []float32, dg []float64, dy, x, rstd, gamma []float32, n int, nf float64)
+
+//go:noescape
+func rmsNormGradRowsAVX2(dx []float32, dg []float64, dy, x, rstd, gamma []float32, n int, nf float64)
+
+//go:noescape
 func softmaxRowsAVX512(dst, x []float32, n int)
 
 func init() {
@@ -188,13 +194,13 @@ func init() {
 		siluGrad: siluGradAVX512, geluTanhGrad: geluTanhGradAVX512, geluErfGrad: geluErfGradAVX512,
 		swiglu: swigluAVX512, swigluGrad: swigluGradAVX512, rowMax: rowMaxAVX512, expSubSum: expSubSumAVX512, scaleF64: scaleF64AVX512, sub2F64: sub2F64AVX512, dot: dotAVX512, sum: sumAVX512, softmaxGradOut: softmaxGradOutAVX512, logSoftmaxGradOut: logSoftmaxGradOutAVX512, sumSqDiff: sumSqDiffAVX512, normOut: normOutAVX512, gradSums: gradSumsAVX512, normGradOut: normGradOutAVX512, accumDG: accumDGAVX512, accumDB: accumDBAVX512, adamw: adamwAVX512, copy: copyAVX512,
 		pinballSum: pinballSumAVX512, pinballGrad: pinballGradAVX512,
-		rmsRows: rmsNormRowsAVX512, rowsAnyN: true, softmaxRows: softmaxRowsAVX512,
+		rmsRows: rmsNormRowsAVX512, rowsAnyN: true, rmsGradRows: rmsNormGradRowsAVX512, softmaxRows: softmaxRowsAVX512,
 	}
 	vecTab[AVX2] = vecKernels{
 		exp: expAVX2, sigmoid: sigmoidAVX2, silu: siluAVX2, geluTanh: geluTanhAVX2, geluErf: geluErfAVX2,
 		siluGrad: siluGradAVX2, geluTanhGrad: geluTanhGradAVX2, geluErfGrad: geluErfGradAVX2,
 		swiglu: swigluAVX2, swigluGrad: swigluGradAVX2, rowMax: rowMaxAVX2, expSubSum: expSubSumAVX2, scaleF64: scaleF64AVX2, sub2F64: sub2F64AVX2, dot: dotAVX2, sum: sumAVX2, softmaxGradOut: softmaxGradOutAVX2, logSoftmaxGradOut: logSoftmaxGradOutAVX2, sumSqDiff: sumSqDiffAVX2, normOut: normOutAVX2, gradSums: gradSumsAVX2, normGradOut: normGradOutAVX2, accumDG: accumDGAVX2, accumDB: accumDBAVX2, adamw: adamwAVX2, copy: copyAVX2,
 		pinballSum: pinballSumAVX2, pinballGrad: pinballGradAVX2,
-		rmsRows: rmsNormRowsAVX2,
+		rmsRows: rmsNormRowsAVX2, rmsGradRows: rmsNormGradRowsAVX2,
 	}
 }
