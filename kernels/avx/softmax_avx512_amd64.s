@@ -45,6 +45,32 @@
 	VFMADD213PS Z25, Z2, Z1; \
 	VSCALEFPS Z5, Z1, Z1
 
+// EXPSUB_NC_Z: EXPSUB_Z without the clamp to [-174, 89], for callers whose
+// m is the row's maximum: then s = max(x, m-128) - m lies in [-128, 0] or
+// is NaN, where the clamp changes nothing (the same bits).
+#define EXPSUB_NC_Z \
+	VMAXPS Z0, Z31, Z0; \
+	VADDPS Z30, Z0, Z2; \
+	VSUBPS Z0, Z2, Z3; \
+	VSUBPS Z3, Z2, Z4; \
+	VSUBPS Z4, Z0, Z4; \
+	VSUBPS Z3, Z30, Z3; \
+	VADDPS Z3, Z4, Z4; \
+	VMULPS Z16, Z2, Z5; \
+	VRNDSCALEPS $0, Z5, Z5; \
+	VFNMADD231PS Z17, Z5, Z2; \
+	VFNMADD231PS Z18, Z5, Z2; \
+	VADDPS Z4, Z2, Z2; \
+	VMOVAPS Z19, Z1; \
+	VFMADD213PS Z20, Z2, Z1; \
+	VFMADD213PS Z21, Z2, Z1; \
+	VFMADD213PS Z22, Z2, Z1; \
+	VFMADD213PS Z23, Z2, Z1; \
+	VFMADD213PS Z24, Z2, Z1; \
+	VFMADD213PS Z25, Z2, Z1; \
+	VFMADD213PS Z25, Z2, Z1; \
+	VSCALEFPS Z5, Z1, Z1
+
 // func rowMaxAVX512(x []float32) float32
 // Maximum of a bulk row (x as VMAXPS's second source: a NaN element may or
 // may not win; the callers' exp sums turn NaN rows into NaN anyway).
@@ -298,8 +324,9 @@ done:
 // func softmaxRowsAVX512(dst, x []float32, n int)
 // Softmax over len(x)/n whole rows of n (a multiple of 16), one call per
 // block of rows: per row rowMaxAVX512's maximum, expSubSumAVX512's
-// exponentials and lane sums, the vecLanes tree, inv = 1/sum (float64) and
-// scaleF64AVX512's products: the bits of Softmax's row-by-row path,
+// exponentials and lane sums (without the clamp: EXPSUB_NC_Z), the vecLanes
+// tree, inv = float32(1/sum) and float32 products: the bits of Softmax's
+// row-by-row path,
 // without its per-row calls and Go tree. dst may alias x exactly.
 TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst_base+0(FP), DI
@@ -347,7 +374,7 @@ mreduce:
 	MOVQ R9, CX
 eloop:
 	VMOVUPS (DX), Z0
-	EXPSUB_Z
+	EXPSUB_NC_Z
 	VMOVUPS Z1, (R8)
 	ACC16_Z(Z1, Y1)
 	ADDQ $64, DX
@@ -363,14 +390,13 @@ eloop:
 	VPERMILPD $1, X14, X15
 	VADDSD X15, X14, X14
 	VDIVSD X14, X11, X14
-	VBROADCASTSD X14, Z9
+	VCVTSD2SS X14, X14, X14
+	VBROADCASTSS X14, Z9
 	// scale
 	MOVQ R9, CX
 sloop:
-	LD16_Z(DI, Z0, Z1)
-	VMULPD Z9, Z0, Z0
-	VMULPD Z9, Z1, Z1
-	ST16_Z(Z0, Y0, Z1, Y1, DI)
+	VMULPS (DI), Z9, Z0
+	VMOVUPS Z0, (DI)
 	ADDQ $64, DI
 	DECQ CX
 	JNZ sloop
