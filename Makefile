@@ -43,5 +43,5 @@ fuzz: ## fuzz the checkpoint loader for a while (FUZZTIME, default 30s)
 ci: fmt-check vet build test test-noasm ## what .ci/run runs on a clean clone
 
 .PHONY: eval
-eval: ## nori eval on ../shared/datasets/regression against the baselines (CHECKPOINT=file.safetensors until one is embedded)
+eval: ## nori eval on ../shared/datasets/regression against the baselines, embedded checkpoint (CHECKPOINT=file.safetensors for another)
 	$(GO) run ./tools/nori eval -data ../shared/datasets/regression -splits ../shared/datasets/splits/regression -baselines ../shared/datasets/baselines_regression.csv -out out/eval.csv $(if $(CHECKPOINT),-checkpoint $(CHECKPOINT))

@@ -181,8 +181,23 @@ func loadCheckpoint(path string) (*Checkpoint, error) {
 	if isIndexPath(path) {
 		return loadIndexed(path)
 	}
+	f, err := openSTFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return loadSingleST(f, fi.Size())
+}
+
+// loadSingleST loads a whole single-file checkpoint of the given size from r
+// (LoadTensors on a file, LoadTensorsFrom on anything else).
+func loadSingleST(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	c := &Checkpoint{tensors: map[string]*tensor.Tensor{}}
-	meta, err := loadSTFile(path, c.tensors, nil)
+	meta, err := loadSTReader(r, size, c.tensors, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -193,15 +208,45 @@ func loadCheckpoint(path string) (*Checkpoint, error) {
 	return c, nil
 }
 
+// openSTFile opens path for reading and checks that it is a regular file.
+func openSTFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // loadSTFile reads every tensor of one safetensors file into dst and returns
 // the file's metadata. check, if not nil, vets the header's tensor names
 // before any data is read.
 func loadSTFile(path string, dst map[string]*tensor.Tensor, check func(names []string) error) (map[string]string, error) {
-	f, entries, meta, dataStart, err := readSTFileHeader(path)
+	f, err := openSTFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return loadSTReader(f, fi.Size(), dst, check)
+}
+
+// loadSTReader is loadSTFile on a safetensors file of the given size held by r.
+func loadSTReader(r io.ReaderAt, size int64, dst map[string]*tensor.Tensor, check func(names []string) error) (map[string]string, error) {
+	entries, meta, dataStart, err := readSTReaderHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
 	if check != nil {
 		if err := check(stEntryNames(entries)); err != nil {
 			return nil, err
@@ -209,7 +254,7 @@ func loadSTFile(path string, dst map[string]*tensor.Tensor, check func(names []s
 	}
 	var scratch []byte
 	for _, e := range entries {
-		t, err := readSTEntry(f, dataStart, e, &scratch)
+		t, err := readSTEntry(r, dataStart, e, &scratch)
 		if err != nil {
 			return nil, err
 		}

@@ -457,13 +457,19 @@ func loadErr(t *testing.T, path string, want ...string) error {
 	return err
 }
 
-func TestLoadErrors(t *testing.T) {
+// loadErrorCase is a corrupt checkpoint file and what the loader's error
+// must mention.
+type loadErrorCase struct {
+	name string
+	file []byte
+	want []string
+}
+
+// loadErrorCases are the corrupt single-file checkpoints every loader
+// (LoadTensors, LoadTensorsFrom) must reject with a precise error.
+func loadErrorCases() []loadErrorCase {
 	f32 := func(n int) []byte { return make([]byte, 4*n) }
-	cases := []struct {
-		name string
-		file []byte
-		want []string
-	}{
+	return []loadErrorCase{
 		{"short", []byte{1, 2, 3}, []string{"3 bytes", "8-byte"}},
 		{"truncated header", append(binary.LittleEndian.AppendUint64(nil, 1000), `{"a":`...), []string{"truncated", "header says 1000 bytes", "file has 5"}},
 		{"absurd header", binary.LittleEndian.AppendUint64(nil, 1<<40), []string{"1099511627776", "limit"}},
@@ -495,6 +501,10 @@ func TestLoadErrors(t *testing.T) {
 		{"format version missing", stBytes(`{"__metadata__":{"format":"nori"}}`, nil), []string{"no format_version"}},
 		{"empty name", stBytes(`{"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, f32(1)), []string{"empty name"}},
 	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := loadErrorCases()
 	dir := t.TempDir()
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

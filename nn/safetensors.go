@@ -90,7 +90,7 @@ func readSTHeader(f io.ReaderAt, size int64) (hdr []byte, bufLen int64, err erro
 		return nil, 0, fmt.Errorf("file is truncated: it has %d bytes, fewer than the 8-byte header length", size)
 	}
 	var lenBytes [8]byte
-	if _, err := f.ReadAt(lenBytes[:], 0); err != nil {
+	if err := readFullAt(f, lenBytes[:], 0); err != nil {
 		return nil, 0, fmt.Errorf("reading header length: %w", err)
 	}
 	n := binary.LittleEndian.Uint64(lenBytes[:])
@@ -101,7 +101,7 @@ func readSTHeader(f io.ReaderAt, size int64) (hdr []byte, bufLen int64, err erro
 		return nil, 0, fmt.Errorf("file is truncated: header says %d bytes, file has %d after the 8-byte length", n, size-8)
 	}
 	hdr = make([]byte, n)
-	if _, err := f.ReadAt(hdr, 8); err != nil {
+	if err := readFullAt(f, hdr, 8); err != nil {
 		return nil, 0, fmt.Errorf("reading %d-byte header: %w", n, err)
 	}
 	return hdr, size - 8 - int64(n), nil
@@ -301,27 +301,48 @@ func splitJSONObject(b []byte) ([]jsonField, error) {
 // readSTFileHeader opens path and returns its validated header entries, its
 // metadata, the open file and the offset of its data buffer.
 func readSTFileHeader(path string) (f *os.File, entries []stEntry, meta map[string]string, dataStart int64, err error) {
-	f, err = os.Open(path)
+	f, err = openSTFile(path)
 	if err != nil {
 		return nil, nil, nil, 0, err
 	}
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", path)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, nil, 0, err
-	}
-	hdr, bufLen, err := readSTHeader(f, fi.Size())
 	if err == nil {
-		entries, meta, err = parseSTHeader(hdr, bufLen)
+		entries, meta, dataStart, err = readSTReaderHeader(f, fi.Size())
 	}
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, 0, err
 	}
-	return f, entries, meta, 8 + int64(len(hdr)), nil
+	return f, entries, meta, dataStart, nil
+}
+
+// readSTReaderHeader reads and validates the header of a safetensors file of
+// the given size held by r (an open file or bytes in memory). It returns the
+// entries, the metadata and the offset of the data buffer.
+func readSTReaderHeader(r io.ReaderAt, size int64) (entries []stEntry, meta map[string]string, dataStart int64, err error) {
+	hdr, bufLen, err := readSTHeader(r, size)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	entries, meta, err = parseSTHeader(hdr, bufLen)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return entries, meta, 8 + int64(len(hdr)), nil
+}
+
+// readFullAt fills p from r at off. io.ReaderAt allows io.EOF alongside a
+// complete read at the end of the input; that counts as success here, and a
+// short read is io.ErrUnexpectedEOF.
+func readFullAt(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // readSTEntry reads one tensor's bytes from the data buffer into a new CPU
@@ -332,7 +353,7 @@ func readSTEntry(f io.ReaderAt, dataStart int64, e stEntry, scratch *[]byte) (*t
 		*scratch = make([]byte, n)
 	}
 	b := (*scratch)[:n]
-	if _, err := f.ReadAt(b, dataStart+e.begin); err != nil {
+	if err := readFullAt(f, b, dataStart+e.begin); err != nil {
 		return nil, fmt.Errorf("tensor %q: reading %d bytes: %w", e.name, n, err)
 	}
 	t := tensor.New(tensor.CPU, e.dtype, e.shape...)

@@ -7,7 +7,7 @@
 //
 // # Use
 //
-//	reg, err := nori.NewRegressor(nori.WithCheckpoint("nori.safetensors"))
+//	reg, err := nori.NewRegressor()     // the embedded pretrained model
 //	...
 //	err = reg.Fit(Xtrain, ytrain)       // stores the context; validates
 //	pred, err := reg.Predict(Xtest)     // means
@@ -19,10 +19,13 @@
 // PredictTable; strings need no encoding by the caller. The command
 // `nori predict -train train.csv -test test.csv` does the same on files.
 //
-// No pretrained checkpoint ships with this build yet: NewRegressor without
-// WithCheckpoint or WithModel returns ErrNoCheckpoint rather than a model
-// with random weights. NewModel's random models (Tiny, Nori6M) exist for
-// tests, training and benchmarks; their predictions are noise.
+// A pretrained checkpoint is embedded in the package (go:embed of
+// checkpoints/default.safetensors; docs/model.md describes it):
+// NewRegressor without WithCheckpoint or WithModel uses it, DefaultModel
+// returns it and DefaultCheckpointInfo describes it (config, training steps).
+// WithCheckpoint("file.safetensors") uses a checkpoint of your own, such as
+// one written by `nori train`. NewModel's random models (Tiny, Nori6M) exist
+// for tests, training and benchmarks; their predictions are noise.
 //
 // # Inference pipeline
 //

@@ -6,10 +6,6 @@ import "errors"
 // details (which row, which column) and wrap one of these, so callers can
 // test with errors.Is.
 var (
-	// ErrNoCheckpoint is returned by NewRegressor when neither WithCheckpoint
-	// nor WithModel is given: no trained checkpoint ships with this build
-	// yet, and an untrained model would only produce noise.
-	ErrNoCheckpoint = errors.New("nori: no pretrained checkpoint is embedded in this build yet; pass WithCheckpoint")
 	// ErrNotFitted is returned by the Predict methods before Fit succeeded.
 	ErrNotFitted = errors.New("nori: Predict called before a successful Fit")
 	// ErrBadData marks invalid training or query data (empty, ragged,

@@ -1,7 +1,6 @@
 package nori_test
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,21 +62,43 @@ func ExampleDistribution() {
 	// q0.9: [4 10]
 }
 
-// Without a checkpoint there is no model to predict with: this build embeds
-// no trained weights yet.
-func ExampleNewRegressor_noCheckpoint() {
-	_, err := nori.NewRegressor()
-	fmt.Println(errors.Is(err, nori.ErrNoCheckpoint))
-	fmt.Println(err)
+// Without options NewRegressor uses the pretrained checkpoint embedded in
+// the binary. (The printed values hold for any trained weights; the
+// predictions themselves are not printed because they change when the
+// embedded checkpoint is retrained.)
+func ExampleNewRegressor() {
+	X := [][]float64{{1, 0}, {2, 1}, {3, 0}, {4, 1}, {5, 0}, {6, 1}, {7, 0}, {8, 1}}
+	y := []float64{2, 5, 6, 9, 10, 13, 14, 17} // 2*x0 + 2*x1
+	reg, err := nori.NewRegressor()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := reg.Fit(X, y); err != nil {
+		fmt.Println(err)
+		return
+	}
+	pred, err := reg.Predict([][]float64{{4.5, 0}, {6.5, 1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("predictions:", len(pred))
+	info, err := nori.DefaultCheckpointInfo()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("quantile levels of the embedded model:", info.Config.Quantiles)
 	// Output:
-	// true
-	// nori: no pretrained checkpoint is embedded in this build yet; pass WithCheckpoint
+	// predictions: 2
+	// quantile levels of the embedded model: 999
 }
 
 // The API end to end on a table with strings. The model here is UNTRAINED
 // (random Tiny weights): its predictions are noise, so the example prints
-// only shapes and properties that hold for any model. A real run passes
-// WithCheckpoint(path) instead.
+// only shapes and properties that hold for any model. A real run uses
+// NewRegressor() (the embedded pretrained model) instead.
 func ExampleRegressor_FitTable() {
 	train, _ := nori.ReadCSV(strings.NewReader(`size,color,price
 1.0,red,10

@@ -47,20 +47,27 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nori: LoadModel: %w", err)
 	}
+	return modelFromCheckpoint(ck, "LoadModel", path)
+}
+
+// modelFromCheckpoint builds the model a loaded checkpoint describes: the
+// config from its metadata, then every parameter. op and src name the
+// caller and the checkpoint's source in errors.
+func modelFromCheckpoint(ck *nn.Checkpoint, op, src string) (*Model, error) {
 	cj, ok := ck.Meta[ConfigMetaKey]
 	if !ok {
-		return nil, fmt.Errorf("nori: LoadModel %s: no %q metadata: not a nori model checkpoint", path, ConfigMetaKey)
+		return nil, fmt.Errorf("nori: %s %s: no %q metadata: not a nori model checkpoint", op, src, ConfigMetaKey)
 	}
 	cfg, err := ParseConfig([]byte(cj))
 	if err != nil {
-		return nil, fmt.Errorf("nori: LoadModel %s: %w", path, err)
+		return nil, fmt.Errorf("nori: %s %s: %w", op, src, err)
 	}
 	m, err := NewModel(cfg, 0)
 	if err != nil {
-		return nil, fmt.Errorf("nori: LoadModel %s: %w", path, err)
+		return nil, fmt.Errorf("nori: %s %s: %w", op, src, err)
 	}
 	if err := m.loadFrom(ck); err != nil {
-		return nil, fmt.Errorf("nori: LoadModel %s: checkpoint does not match its config: %w", path, err)
+		return nil, fmt.Errorf("nori: %s %s: checkpoint does not match its config: %w", op, src, err)
 	}
 	return m, nil
 }

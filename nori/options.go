@@ -12,7 +12,7 @@ const DefaultEnsemble = 8
 // settings collects the options of a Regressor.
 type settings struct {
 	// load produces the network (WithCheckpoint, WithModel); nil when no
-	// option gave one.
+	// option gave one, and NewRegressor then uses DefaultModel.
 	load       func(dev tensor.Device) (quantileModel, error)
 	source     string // what load reads, for messages
 	ensemble   int
@@ -31,8 +31,9 @@ func defaultSettings() settings {
 type Option func(*settings) error
 
 // WithCheckpoint loads the model from a checkpoint file written by
-// Model.Save (or the trainer). NewRegressor reports a missing, corrupt or
-// incompatible file as an error (from LoadModel).
+// Model.Save (or the trainer) instead of the embedded default. NewRegressor
+// reports a missing, corrupt or incompatible file as an error (from
+// LoadModel); an empty path is ErrBadOption.
 func WithCheckpoint(path string) Option {
 	return func(s *settings) error {
 		if path == "" {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/nori-ml/nori/tensor"
 )
 
 // standardQuantiles is the number of quantiles of the standard head, used
@@ -46,9 +48,8 @@ type fitState struct {
 }
 
 // NewRegressor returns a Regressor configured by options. The model comes
-// from WithCheckpoint or WithModel; without either it returns
-// ErrNoCheckpoint, because no pretrained checkpoint ships with this build
-// yet (an untrained network would only produce noise).
+// from WithCheckpoint or WithModel; without either it is the pretrained
+// checkpoint embedded in the binary (DefaultModel, loaded once and shared).
 func NewRegressor(options ...Option) (*Regressor, error) {
 	s := defaultSettings()
 	for _, o := range options {
@@ -60,7 +61,14 @@ func NewRegressor(options ...Option) (*Regressor, error) {
 		}
 	}
 	if s.load == nil {
-		return nil, ErrNoCheckpoint
+		s.source = DefaultCheckpointName
+		s.load = func(dev tensor.Device) (quantileModel, error) {
+			m, err := DefaultModel()
+			if err != nil {
+				return nil, err
+			}
+			return runnerFor(m, dev)
+		}
 	}
 	qm, err := s.load(s.device)
 	if err != nil {

@@ -102,16 +102,6 @@ func sameFloats(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
 
-func TestNewRegressorWithoutCheckpoint(t *testing.T) {
-	r, err := NewRegressor()
-	if r != nil || !errors.Is(err, ErrNoCheckpoint) {
-		t.Fatalf("NewRegressor() = %v, %v; want ErrNoCheckpoint", r, err)
-	}
-	if !strings.Contains(err.Error(), "pass WithCheckpoint") {
-		t.Fatalf("message %q does not say what to do", err)
-	}
-}
-
 func TestNewRegressorBadOptions(t *testing.T) {
 	f := withQuantileModel(&fakeModel{nq: 9}, "fake")
 	for name, o := range map[string]Option{

@@ -33,7 +33,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "", "folder of CSV tables, each with a header and the target last, named \"target\" (required)")
 	splitsDir := fs.String("splits", "", "folder of split files <name>.txt: one line per seed with the 0-based test-row indices (default: 5 seeded 80/20 splits)")
-	checkpoint := fs.String("checkpoint", "", "model checkpoint (.safetensors); default: the embedded checkpoint (required while none is embedded)")
+	checkpoint := fs.String("checkpoint", "", "model checkpoint (.safetensors) (default: the pretrained checkpoint embedded in nori)")
 	baselines := fs.String("baselines", "", "CSV of baseline scores (dataset, model, mean_r2, ...) to compare with")
 	out := fs.String("out", "", "results CSV: dataset, seed, n_train, n_test, r2, rmse, seconds (required; rewritten atomically after each table)")
 	plotPath := fs.String("plot", "", "comparison PNG (default: the -out path with .png, when -baselines is given)")
@@ -82,19 +82,18 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-baselines: %w", err)
 		}
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble)}
+	// The model is loaded once, before any table, so a bad checkpoint fails
+	// at once and every split shares it.
+	var m *nori.Model
 	if *checkpoint != "" {
-		m, err := nori.LoadModel(*checkpoint)
+		m, err = nori.LoadModel(*checkpoint)
 		if err != nil {
 			return fmt.Errorf("-checkpoint: %w", err)
 		}
-		opts = append(opts, nori.WithModel(m))
-	} else if _, err := nori.NewRegressor(opts...); err != nil {
-		if errors.Is(err, nori.ErrNoCheckpoint) {
-			return errors.New("-checkpoint is required: no pretrained checkpoint is embedded in this build yet")
-		}
+	} else if m, err = nori.DefaultModel(); err != nil {
 		return err
 	}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithModel(m)}
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

@@ -132,7 +132,6 @@ func TestEvalCLIErrors(t *testing.T) {
 		{[]string{"-out", out}, "-data is required"},
 		{[]string{"-data", data}, "-out is required"},
 		{[]string{"-data", data, "-out", filepath.Join(dir, "r.txt")}, "want a .csv file"},
-		{[]string{"-data", data, "-out", out}, "-checkpoint is required"},
 		{[]string{"-data", data, "-out", out, "-checkpoint", filepath.Join(dir, "none.safetensors")}, "-checkpoint"},
 		{[]string{"-data", filepath.Join(dir, "nodir"), "-out", out, "-checkpoint", ckpt}, "-data"},
 		{[]string{"-data", empty, "-out", out, "-checkpoint", ckpt}, "no .csv files"},
@@ -150,5 +149,36 @@ func TestEvalCLIErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestEvalCLIDefaultCheckpoint: without -checkpoint the harness runs on the
+// embedded pretrained model (plumbing: one row per split, finite scores).
+func TestEvalCLIDefaultCheckpoint(t *testing.T) {
+	data, splits, _, _ := evalFixture(t)
+	out := filepath.Join(t.TempDir(), "r.csv")
+	stdout, _, err := runEvalCLI("-data", data, "-splits", splits, "-out", out, "-ensemble", "1", "-only", "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d result rows, want 2 (one per split):\n%v", len(recs)-1, recs)
+	}
+	for _, r := range recs[1:] {
+		if v, err := strconv.ParseFloat(r[4], 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Errorf("r2 %q is not a finite number", r[4])
+		}
+	}
+	if !strings.Contains(stdout, "nori over 1 tables") {
+		t.Errorf("no summary on stdout:\n%s", stdout)
 	}
 }

@@ -29,7 +29,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	target := fs.String("target", "", "name of the target column (default: the training file's last column)")
 	out := fs.String("out", "", "output CSV (default: standard output); written atomically, never one of the inputs")
 	quantiles := fs.String("quantiles", "", "comma-separated quantile levels in (0, 1) to add as columns q<level>, e.g. 0.1,0.5,0.9")
-	checkpoint := fs.String("checkpoint", "", "model checkpoint (.safetensors); required until a trained checkpoint is embedded")
+	checkpoint := fs.String("checkpoint", "", "model checkpoint (.safetensors) (default: the pretrained checkpoint embedded in nori)")
 	point := fs.String("point", "mean", "point estimate in the prediction column: mean or median")
 	seed := fs.Uint64("seed", 0, "seed of the preprocessing ensemble")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "number of ensemble members")
@@ -99,12 +99,17 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	if *point == "median" {
 		pred = sum.Median
 	}
+	if err := writePredictions(*out, stdout, pred, levels, sum.Quantiles); err != nil {
+		return err
+	}
+	// Metrics come after the predictions so that, with predictions on the
+	// terminal, the R² line is the last thing shown rather than scrolled away.
 	if truth, ok := testT.Numeric(*target); ok {
 		reportMetrics(stderr, truth, pred)
 	} else if _, ok := testT.Kind(*target); ok {
 		fmt.Fprintf(stderr, "note: %s's target column %q is not numeric; no metrics\n", *test, *target)
 	}
-	return writePredictions(*out, stdout, pred, levels, sum.Quantiles)
+	return nil
 }
 
 // parseLevels parses "0.1,0.5,0.9" (empty: none).

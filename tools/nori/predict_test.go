@@ -171,7 +171,6 @@ func TestPredictErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no checkpoint", []string{"-train", good, "-test", goodTest}, "no pretrained checkpoint is embedded"},
 		{"missing flags", []string{"-train", good, "-checkpoint", ck}, "-train and -test are required"},
 		{"bad point", []string{"-train", good, "-test", goodTest, "-point", "mode", "-checkpoint", ck}, "want mean or median"},
 		{"bad quantiles", []string{"-train", good, "-test", goodTest, "-quantiles", "0.1,1.5", "-checkpoint", ck}, `"1.5" is not a level`},
@@ -208,5 +207,45 @@ func TestPredictErrors(t *testing.T) {
 	_ = predictMain([]string{"-train", good, "-test", file("t3.csv", "a\n1\n"), "-out", out, "-checkpoint", ck}, &stdout, &stderr)
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an output file was written for a failed run")
+	}
+}
+
+// TestPredictDefaultCheckpointOnExample runs the README's first command
+// (fewer ensemble members, for time): no -checkpoint, so the embedded model,
+// on the shipped concrete table. Predictions go to stdout, one per test row;
+// the metrics line comes last on stderr, newline-terminated, and the model
+// must beat predicting the mean (R² > 0), which untrained weights do not.
+func TestPredictDefaultCheckpointOnExample(t *testing.T) {
+	train := filepath.Join("..", "..", "examples", "concrete", "train.csv")
+	test := filepath.Join("..", "..", "examples", "concrete", "test.csv")
+	var stdout, stderr bytes.Buffer
+	if err := predictMain([]string{"-train", train, "-test", test, "-ensemble", "2"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 207 || recs[0][0] != "prediction" {
+		t.Fatalf("%d lines, header %q; want the header and 206 predictions", len(recs), recs[0])
+	}
+	for i, r := range recs[1:] {
+		if v, err := strconv.ParseFloat(r[0], 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("prediction %d: %q", i, r[0])
+		}
+	}
+	msg := stderr.String()
+	if !strings.HasSuffix(msg, " over 206 rows\n") {
+		t.Fatalf("stderr %q does not end with the metrics line", msg)
+	}
+	last := msg[strings.LastIndex(strings.TrimSuffix(msg, "\n"), "\n")+1:]
+	var r2, rmse float64
+	var n int
+	if _, err := fmt.Sscanf(last, "R² %g  RMSE %g  over %d rows", &r2, &rmse, &n); err != nil {
+		t.Fatalf("metrics line %q: %v", last, err)
+	}
+	t.Logf("embedded model on examples/concrete (2 members): R² %.4f, RMSE %.4g", r2, rmse)
+	if !(r2 > 0) || !(rmse > 0) {
+		t.Errorf("R² %v, RMSE %v: no better than predicting the mean", r2, rmse)
 	}
 }
