@@ -101,12 +101,6 @@ func expSubSumGo(acc *vecLanes, dst, x []float32, m float32) {
 	}
 }
 
-func scaleF64Go(dst, x []float32, s float64) {
-	for j, v := range x {
-		dst[j] = float32(float64(v) * s)
-	}
-}
-
 func sub2F64Go(dst, x []float32, a, b float64) {
 	for j, v := range x {
 		dst[j] = float32(float64(v) - a - b)

@@ -138,29 +138,6 @@ reduce:
 	VZEROUPPER
 	RET
 
-// func scaleF64AVX2(dst, x []float32, s float64)
-TEXT ·scaleF64AVX2(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), CX
-	MOVQ x_base+24(FP), SI
-	VBROADCASTSD s+48(FP), Y15
-	SHRQ $4, CX
-	JZ done
-loop:
-	LD16_Y(SI, Y0, Y1, Y2, Y3)
-	VMULPD Y15, Y0, Y0
-	VMULPD Y15, Y1, Y1
-	VMULPD Y15, Y2, Y2
-	VMULPD Y15, Y3, Y3
-	ST16_Y(Y0, X0, Y1, X1, Y2, X2, Y3, X3, DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-done:
-	VZEROUPPER
-	RET
-
 // func sub2F64AVX2(dst, x []float32, a, b float64)
 TEXT ·sub2F64AVX2(SB), NOSPLIT, $0-64
 	MOVQ dst_base+0(FP), DI

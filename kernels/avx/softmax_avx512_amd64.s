@@ -146,28 +146,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func scaleF64AVX512(dst, x []float32, s float64)
-// dst = x*s in double, rounded once.
-TEXT ·scaleF64AVX512(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ dst_len+8(FP), CX
-	MOVQ x_base+24(FP), SI
-	VBROADCASTSD s+48(FP), Z9
-	SHRQ $4, CX
-	JZ done
-loop:
-	LD16_Z(SI, Z0, Z1)
-	VMULPD Z9, Z0, Z0
-	VMULPD Z9, Z1, Z1
-	ST16_Z(Z0, Y0, Z1, Y1, DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ loop
-done:
-	VZEROUPPER
-	RET
-
 // func sub2F64AVX512(dst, x []float32, a, b float64)
 // dst = (x - a) - b in double, rounded once.
 TEXT ·sub2F64AVX512(SB), NOSPLIT, $0-64

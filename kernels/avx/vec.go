@@ -18,7 +18,6 @@ type vecKernels struct {
 	// the others take any length.
 	rowMax            func(x []float32) float32                        // bulk
 	expSubSum         func(acc *vecLanes, dst, x []float32, m float32) // dst may be nil
-	scaleF64          func(dst, x []float32, s float64)                // bulk
 	sub2F64           func(dst, x []float32, a, b float64)             // bulk
 	dot               func(acc *vecLanes, a, b []float32)              // bulk
 	sum               func(acc *vecLanes, x []float32)                 // bulk
@@ -51,7 +50,7 @@ var vecTab = [3]vecKernels{Generic: {
 	exp: expGo, sigmoid: sigmoidGo, silu: siluGo, geluTanh: geluTanhGo, geluErf: geluErfGo,
 	siluGrad: siluGradGo, geluTanhGrad: geluTanhGradGo, geluErfGrad: geluErfGradGo,
 	swiglu: swigluGo, swigluGrad: swigluGradGo,
-	rowMax: rowMaxGo, expSubSum: expSubSumGo, scaleF64: scaleF64Go, sub2F64: sub2F64Go, dot: dotF64Go,
+	rowMax: rowMaxGo, expSubSum: expSubSumGo, sub2F64: sub2F64Go, dot: dotF64Go,
 	sum: sumF64Go, softmaxGradOut: softmaxGradOutGo, logSoftmaxGradOut: logSoftmaxGradOutGo,
 	sumSqDiff: sumSqDiffGo, normOut: normOutGo, gradSums: gradSumsGo, normGradOut: normGradOutGo,
 	accumDG: accumDGGo, accumDB: accumDBGo, adamw: adamWGo, copy: copyGo,

@@ -66,9 +66,6 @@ func rowMaxAVX512(x []float32) float32
 func expSubSumAVX512(acc *vecLanes, dst, x []float32, m float32)
 
 //go:noescape
-func scaleF64AVX512(dst, x []float32, s float64)
-
-//go:noescape
 func sub2F64AVX512(dst, x []float32, a, b float64)
 
 //go:noescape
@@ -112,9 +109,6 @@ func rowMaxAVX2(x []float32) float32
 
 //go:noescape
 func expSubSumAVX2(acc *vecLanes, dst, x []float32, m float32)
-
-//go:noescape
-func scaleF64AVX2(dst, x []float32, s float64)
 
 //go:noescape
 func sub2F64AVX2(dst, x []float32, a, b float64)
@@ -192,14 +186,14 @@ func init() {
 	vecTab[AVX512] = vecKernels{
 		exp: expAVX512, sigmoid: sigmoidAVX512, silu: siluAVX512, geluTanh: geluTanhAVX512, geluErf: geluErfAVX512,
 		siluGrad: siluGradAVX512, geluTanhGrad: geluTanhGradAVX512, geluErfGrad: geluErfGradAVX512,
-		swiglu: swigluAVX512, swigluGrad: swigluGradAVX512, rowMax: rowMaxAVX512, expSubSum: expSubSumAVX512, scaleF64: scaleF64AVX512, sub2F64: sub2F64AVX512, dot: dotAVX512, sum: sumAVX512, softmaxGradOut: softmaxGradOutAVX512, logSoftmaxGradOut: logSoftmaxGradOutAVX512, sumSqDiff: sumSqDiffAVX512, normOut: normOutAVX512, gradSums: gradSumsAVX512, normGradOut: normGradOutAVX512, accumDG: accumDGAVX512, accumDB: accumDBAVX512, adamw: adamwAVX512, copy: copyAVX512,
+		swiglu: swigluAVX512, swigluGrad: swigluGradAVX512, rowMax: rowMaxAVX512, expSubSum: expSubSumAVX512, sub2F64: sub2F64AVX512, dot: dotAVX512, sum: sumAVX512, softmaxGradOut: softmaxGradOutAVX512, logSoftmaxGradOut: logSoftmaxGradOutAVX512, sumSqDiff: sumSqDiffAVX512, normOut: normOutAVX512, gradSums: gradSumsAVX512, normGradOut: normGradOutAVX512, accumDG: accumDGAVX512, accumDB: accumDBAVX512, adamw: adamwAVX512, copy: copyAVX512,
 		pinballSum: pinballSumAVX512, pinballGrad: pinballGradAVX512,
 		rmsRows: rmsNormRowsAVX512, rowsAnyN: true, rmsGradRows: rmsNormGradRowsAVX512, softmaxRows: softmaxRowsAVX512,
 	}
 	vecTab[AVX2] = vecKernels{
 		exp: expAVX2, sigmoid: sigmoidAVX2, silu: siluAVX2, geluTanh: geluTanhAVX2, geluErf: geluErfAVX2,
 		siluGrad: siluGradAVX2, geluTanhGrad: geluTanhGradAVX2, geluErfGrad: geluErfGradAVX2,
-		swiglu: swigluAVX2, swigluGrad: swigluGradAVX2, rowMax: rowMaxAVX2, expSubSum: expSubSumAVX2, scaleF64: scaleF64AVX2, sub2F64: sub2F64AVX2, dot: dotAVX2, sum: sumAVX2, softmaxGradOut: softmaxGradOutAVX2, logSoftmaxGradOut: logSoftmaxGradOutAVX2, sumSqDiff: sumSqDiffAVX2, normOut: normOutAVX2, gradSums: gradSumsAVX2, normGradOut: normGradOutAVX2, accumDG: accumDGAVX2, accumDB: accumDBAVX2, adamw: adamwAVX2, copy: copyAVX2,
+		swiglu: swigluAVX2, swigluGrad: swigluGradAVX2, rowMax: rowMaxAVX2, expSubSum: expSubSumAVX2, sub2F64: sub2F64AVX2, dot: dotAVX2, sum: sumAVX2, softmaxGradOut: softmaxGradOutAVX2, logSoftmaxGradOut: logSoftmaxGradOutAVX2, sumSqDiff: sumSqDiffAVX2, normOut: normOutAVX2, gradSums: gradSumsAVX2, normGradOut: normGradOutAVX2, accumDG: accumDGAVX2, accumDB: accumDBAVX2, adamw: adamwAVX2, copy: copyAVX2,
 		pinballSum: pinballSumAVX2, pinballGrad: pinballGradAVX2,
 		rmsRows: rmsNormRowsAVX2, rmsGradRows: rmsNormGradRowsAVX2,
 	}
