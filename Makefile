@@ -45,3 +45,21 @@ ci: fmt-check vet build test test-noasm ## what .ci/run runs on a clean clone
 .PHONY: eval
 eval: ## nori eval on ../shared/datasets/regression against the baselines, embedded checkpoint (CHECKPOINT=file.safetensors for another)
 	$(GO) run ./tools/nori eval -data ../shared/datasets/regression -splits ../shared/datasets/splits/regression -baselines ../shared/datasets/baselines_regression.csv -out out/eval.csv $(if $(CHECKPOINT),-checkpoint $(CHECKPOINT))
+
+# ---- CUDA (issues 7 and 8). The default build never needs any of this. ----
+CUDA_SRC := $(wildcard kernels/cuda/src/*.cu)
+CUDA_PTX := $(patsubst kernels/cuda/src/%.cu,kernels/cuda/ptx/%.ptx,$(CUDA_SRC))
+NVCC     ?= nvcc
+# sm_80 PTX: mma.sync m16n8k16 bf16/tf32, cp.async and ldmatrix exist there; the driver JIT-compiles it for
+# sm_90. No -lineinfo: it would write this checkout's absolute paths into the committed PTX.
+NVCCFLAGS ?= -std=c++17 -O3 -arch=compute_80 -ptx
+
+.PHONY: cuda-toolkit ptx ptx-check vet-cuda build-cuda
+
+cuda-toolkit: ## install Debian's CUDA toolkit 11.8 (nvcc, ptxas, cuda.h, libcuda) from contrib/non-free
+	bash tools/cuda/install-toolkit.sh
+
+kernels/cuda/ptx/%.ptx: kernels/cuda/src/%.cu $(wildcard kernels/cuda/src/*.cuh)
+	$(NVCC) $(NVCCFLAGS) -o $@ $<
+
+ptx: $(CUDA_PTX) ## compile kernels/cuda/src/*.cu to the committed PTX

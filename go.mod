@@ -5,6 +5,12 @@ go 1.26.0
 require (
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.15.2
+	gorgonia.org/cu v0.9.6
+)
+
+require (
+	github.com/google/uuid v1.1.1 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
 )
 
 require (
