@@ -13,7 +13,9 @@ type fakeRaw struct {
 	live               map[uint64]int64
 }
 
-func newFakeRaw(budget int64) *fakeRaw { return &fakeRaw{next: 1 << 20, budget: budget, live: map[uint64]int64{}} }
+func newFakeRaw(budget int64) *fakeRaw {
+	return &fakeRaw{next: 1 << 20, budget: budget, live: map[uint64]int64{}}
+}
 
 func (f *fakeRaw) alloc(n int64) (uint64, error) {
 	if f.held+n > f.budget {
