@@ -40,7 +40,7 @@ fmt-check: ## fail if any file needs gofmt
 fuzz: ## fuzz the checkpoint loader for a while (FUZZTIME, default 30s)
 	$(GO) test ./nn -run '^$$' -fuzz FuzzLoad -fuzztime $${FUZZTIME:-30s}
 
-ci: fmt-check vet build test test-noasm ## what .ci/run runs on a clean clone
+ci: fmt-check vet build test test-noasm cuda-ci ## what .ci/run runs on a clean clone
 
 .PHONY: eval
 eval: ## nori eval on ../shared/datasets/regression against the baselines, embedded checkpoint (CHECKPOINT=file.safetensors for another)
@@ -63,3 +63,21 @@ kernels/cuda/ptx/%.ptx: kernels/cuda/src/%.cu $(wildcard kernels/cuda/src/*.cuh)
 	$(NVCC) $(NVCCFLAGS) -o $@ $<
 
 ptx: $(CUDA_PTX) ## compile kernels/cuda/src/*.cu to the committed PTX
+
+ptx-check: ## fail if a committed PTX differs from its source's compilation or a hot kernel spills under ptxas -arch=sm_90
+	$(GO) run ./tools/ptxcheck -nvcc "$(NVCC)" -flags "$(NVCCFLAGS)"
+
+vet-cuda: ## go vet with the cuda tags (needs cuda.h and libcuda: make cuda-toolkit)
+	$(GO) vet -tags cuda $(PKGS)
+	$(GO) vet -tags cuda,cublas ./kernels/cuda/
+
+GPU_BIN ?= out/gpu
+# Packages with cuda-tagged tests (vet -tags cuda type-checks every package's tests; these get binaries to carry).
+CUDA_TEST_PKGS ?= ./kernels/cuda/ ./tensor/ ./nn/ ./nori/ ./bench/
+build-cuda: ## compile the cuda-tagged binaries and test binaries into $(GPU_BIN) (run them on the GPU machine)
+	@mkdir -p $(GPU_BIN)
+	$(GO) build -tags cuda -o $(GPU_BIN)/nori ./tools/nori
+	$(GO) test -tags cuda -c -o $(GPU_BIN)/ $(CUDA_TEST_PKGS)
+	$(GO) test -tags cuda,cublas -c -o $(GPU_BIN)/cuda-cublas.test ./kernels/cuda/
+
+cuda-ci: cuda-toolkit vet-cuda build-cuda ptx-check ## the CUDA part of CI: toolkit, vet, compile the tagged code, PTX check
