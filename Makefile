@@ -76,8 +76,8 @@ GPU_BIN ?= out/gpu
 CUDA_TEST_PKGS ?= ./kernels/cuda/ ./tensor/ ./nn/ ./nori/ ./bench/
 build-cuda: ## compile the cuda-tagged binaries and test binaries into $(GPU_BIN) (run them on the GPU machine)
 	@mkdir -p $(GPU_BIN)
-	$(GO) build -tags cuda -o $(GPU_BIN)/nori ./tools/nori
-	$(GO) test -tags cuda -c -o $(GPU_BIN)/ $(CUDA_TEST_PKGS)
-	$(GO) test -tags cuda,cublas -c -o $(GPU_BIN)/cuda-cublas.test ./kernels/cuda/
+	$(GO) build -tags cuda -ldflags="-s -w" -o $(GPU_BIN)/nori ./tools/nori
+	$(GO) test -tags cuda -c -ldflags="-s -w" -o $(GPU_BIN)/ $(CUDA_TEST_PKGS)
+	$(GO) test -tags cuda,cublas -c -ldflags="-s -w" -o $(GPU_BIN)/cuda-cublas.test ./kernels/cuda/
 
 cuda-ci: cuda-toolkit vet-cuda build-cuda ptx-check ## the CUDA part of CI: toolkit, vet, compile the tagged code, PTX check
