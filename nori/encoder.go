@@ -52,6 +52,7 @@ type tableInput struct {
 	miss          []bool    // [B, N, Fp] NaN inputs (nil unless the missing embedding is on)
 	yVal, yInd    []float64 // [B, N] target token inputs
 	yCtx          []float64 // [B, nctx] finite context targets (y-aware embedding)
+	dev           tensor.Device // where the model runs: the constant inputs are built there
 }
 
 // prepareInput validates x [B, N, F] and y [B, nctx] and normalises x with
@@ -74,7 +75,7 @@ func prepareInput(cfg Config, x, y *tensor.Tensor, nctx int) (*tableInput, error
 	xv, yv := x.Float64s(), y.Float64s()
 	gs := cfg.GroupSize
 	G := (F + gs - 1) / gs
-	in := &tableInput{B: B, N: N, F: F, nctx: nctx, gs: gs, Fp: G * gs, G: G}
+	in := &tableInput{B: B, N: N, F: F, nctx: nctx, gs: gs, Fp: G * gs, G: G, dev: tensor.CPU}
 	Fp := in.Fp
 	in.vals = make([]float64, B*N*Fp)
 	if cfg.MissingEmbedding {
@@ -276,14 +277,23 @@ func (in *tableInput) scalarFeatures(cfg Config, r0, r1 int) (rbf []float64, cod
 	return rbf, codes, miss
 }
 
-// hostTensor returns a CPU tensor of the given dtype holding vals.
-func hostTensor(dt tensor.DType, vals []float64, shape ...int) *tensor.Tensor {
+// constTensor returns a tensor on dev of the given dtype holding vals (built
+// on the host, uploaded when dev is not the CPU).
+func constTensor(dev tensor.Device, dt tensor.DType, vals []float64, shape ...int) *tensor.Tensor {
+	var t *tensor.Tensor
 	if dt == tensor.Float64 {
-		return tensor.FromFloat64s(vals, shape...)
+		t = tensor.FromFloat64s(vals, shape...)
+	} else {
+		f := make([]float32, len(vals))
+		for i, v := range vals {
+			f[i] = float32(v)
+		}
+		t = tensor.FromSlice(f, shape...)
 	}
-	f := make([]float32, len(vals))
-	for i, v := range vals {
-		f[i] = float32(v)
+	if dev == nil || dev == tensor.CPU {
+		return t
 	}
-	return tensor.FromSlice(f, shape...)
+	d := t.To(dev, dt)
+	t.Release()
+	return d
 }

@@ -115,6 +115,7 @@ func (m *Model) Forward(tp *autograd.Tape, x, y *tensor.Tensor, nctx int) *autog
 	if err != nil {
 		panic(err.Error())
 	}
+	in.dev = m.Device()
 	return m.forward(tp, in)
 }
 
@@ -154,6 +155,7 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 	if err != nil {
 		return nil, err
 	}
+	in.dev = m.Device()
 	tp := autograd.NoGrad()
 	nq := in.N - in.nctx
 	if opt.QueryChunk == 0 {
@@ -166,7 +168,7 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 	for i, l := range m.layers {
 		ctx, kvs[i] = l.ctxStep(tp, ctx, i == len(m.layers)-1)
 	}
-	out := tensor.New(tensor.CPU, m.dt, in.B, nq, m.cfg.Quantiles)
+	out := tensor.New(in.dev, m.dt, in.B, nq, m.cfg.Quantiles)
 	for s := in.nctx; s < in.N; s += opt.QueryChunk {
 		e := min(s+opt.QueryChunk, in.N)
 		q := m.enc.embed(tp, in, s, e, m.dt)

@@ -120,7 +120,7 @@ func (e *inputEncoder) embed(tp *autograd.Tape, in *tableInput, r0, r1 int, dt t
 	S := B * nr * in.Fp
 
 	rbf, codes, miss := in.scalarFeatures(cfg, r0, r1)
-	h := autograd.Const(hostTensor(dt, rbf, S, K))
+	h := autograd.Const(constTensor(in.dev, dt, rbf, S, K))
 	if cfg.FiLM {
 		gamma, beta := e.filmTables(tp)
 		h = tp.Add(tp.Mul(h, tp.IndexSelect(gamma, 0, codes)), tp.IndexSelect(beta, 0, codes))
@@ -133,7 +133,7 @@ func (e *inputEncoder) embed(tp *autograd.Tape, in *tableInput, r0, r1 int, dt t
 				cond[i] = 1
 			}
 		}
-		v = tp.Where(hostTensor(dt, cond, S, 1), e.missing, v)
+		v = tp.Where(constTensor(in.dev, dt, cond, S, 1), e.missing, v)
 	}
 	f := tp.Reshape(v, B*nr*G, cfg.GroupSize*E)
 	f = e.fusionNorm1.Forward(tp, e.fusion1.Forward(tp, f))
@@ -145,7 +145,7 @@ func (e *inputEncoder) embed(tp *autograd.Tape, in *tableInput, r0, r1 int, dt t
 		for b := 0; b < B; b++ {
 			copy(yc[b*nr:(b+1)*nr], in.yCtx[b*in.nctx+r0:b*in.nctx+r1])
 		}
-		bias := tp.Reshape(e.yAware.Forward(tp, autograd.Const(hostTensor(dt, yc, B*nr, 1))), B, nr, 1, E)
+		bias := tp.Reshape(e.yAware.Forward(tp, autograd.Const(constTensor(in.dev, dt, yc, B*nr, 1))), B, nr, 1, E)
 		if cfg.ColumnYAware {
 			// x_c += (1-a)*b + a*g_c*b = b*(1 + a*(g_c-1)), g_c = sigmoid(<x_c,b>/sqrt(E)).
 			score := tp.Scale(tp.Sum(tp.Mul(f, bias), true, 3), 1/math.Sqrt(float64(E))) // [B, nr, G, 1]
@@ -163,7 +163,7 @@ func (e *inputEncoder) embed(tp *autograd.Tape, in *tableInput, r0, r1 int, dt t
 			yin[2*(b*nr+n)], yin[2*(b*nr+n)+1] = in.yVal[i], in.yInd[i]
 		}
 	}
-	t := tp.Reshape(e.target.Forward(tp, autograd.Const(hostTensor(dt, yin, B*nr, 2))), B, nr, 1, E)
+	t := tp.Reshape(e.target.Forward(tp, autograd.Const(constTensor(in.dev, dt, yin, B*nr, 2))), B, nr, 1, E)
 	return tp.Concat(2, f, t)
 }
 

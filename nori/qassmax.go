@@ -51,7 +51,7 @@ func (q *qassMax) scale(tp *autograd.Tape, x *autograd.Var, n int, dt tensor.DTy
 	// log n in float64, rounded once to the compute dtype (float32 cannot even
 	// represent large row counts exactly).
 	logn := math.Log(float64(n))
-	ln := autograd.Const(hostTensor(dt, []float64{logn}, 1, 1))
+	ln := autograd.Const(constTensor(x.Value.Device(), dt, []float64{logn}, 1, 1))
 	base := q.base2.Forward(tp, tp.GELUErf(q.base1.Forward(tp, ln))) // [1, H*D]
 	base = tp.Mul(tp.AddScalar(tp.Tanh(base), 1), ln)                // log n * (1 + tanh(.))
 	rows := x.Shape()[0]

@@ -23,10 +23,15 @@ func (r modelRunner) inferTable(x []float32, rows, features int, y []float32, nc
 	return out.Float32s(), out.Dim(2), nil
 }
 
-// runnerFor checks that the model can run on dev and wraps it.
+// runnerFor wraps the model to run on dev: m itself on its own device, else a
+// copy on dev (m may be the shared embedded model).
 func runnerFor(m *Model, dev tensor.Device) (quantileModel, error) {
-	if dev.Kind() != tensor.CPUKind {
-		return nil, fmt.Errorf("%w: device %v: the model runs on the CPU only in this build", ErrBadOption, dev)
+	if dev == m.Device() {
+		return modelRunner{m}, nil
 	}
-	return modelRunner{m}, nil
+	c, err := m.CopyTo(dev)
+	if err != nil {
+		return nil, fmt.Errorf("%w: device %v: %v", ErrBadOption, dev, err)
+	}
+	return modelRunner{c}, nil
 }

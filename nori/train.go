@@ -44,7 +44,12 @@ type Trainer struct {
 
 // NewTrainer starts a run: weights initialised from cfg.Seed, zeroed
 // optimizer state, the EMA at the initial weights.
-func NewTrainer(cfg TrainConfig) (*Trainer, error) {
+func NewTrainer(cfg TrainConfig) (*Trainer, error) { return NewTrainerOn(cfg, tensor.CPU) }
+
+// NewTrainerOn is NewTrainer with the model, its gradients, the optimizer
+// state and every batch on dev (a GPU, or tensor.NewEmulatedDevice in tests).
+// Batches are built on the host by the prior and uploaded.
+func NewTrainerOn(cfg TrainConfig, dev tensor.Device) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,6 +63,9 @@ func NewTrainer(cfg TrainConfig) (*Trainer, error) {
 	}
 	m, err := NewModel(cfg.Model, cfg.Seed)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.MoveTo(dev); err != nil {
 		return nil, err
 	}
 	var params []nn.NamedParam
@@ -76,7 +84,7 @@ func NewTrainer(cfg TrainConfig) (*Trainer, error) {
 	}
 	muon := nn.MuonConfig{Momentum: cfg.MuonMomentum, Nesterov: true, NSSteps: cfg.MuonNSSteps, WeightDecay: cfg.WeightDecay}
 	adam := nn.AdamWConfig{Beta1: cfg.AdamBeta1, Beta2: cfg.AdamBeta2, Eps: cfg.AdamEps, WeightDecay: cfg.WeightDecay}
-	taus := tensor.FromFloat64s(cfg.Model.QuantileLevels(), cfg.Model.Quantiles).To(tensor.CPU, tensor.Float32)
+	taus := tensor.FromFloat64s(cfg.Model.QuantileLevels(), cfg.Model.Quantiles).To(dev, tensor.Float32)
 	return &Trainer{
 		cfg: cfg, model: m, params: params, prior: p, sched: cfg.Schedule(), taus: taus,
 		opt: nn.NewMuonAdamW(params, muon, adam, nil),
@@ -158,11 +166,20 @@ func (t *Trainer) Batch(step int) (*TrainBatch, error) {
 	ctx, qry, _ := NormalizeTargets(pb.Y.F32Data(), B, N, nctx)
 	pb.X.Release()
 	pb.Y.Release()
-	return &TrainBatch{
+	b := &TrainBatch{
 		Step: step, Shape: sh, X: x,
 		YCtx: tensor.FromSlice(ctx, B, nctx),
 		YQry: tensor.FromSlice(qry, B, N-nctx),
-	}, nil
+	}
+	// X and YCtx stay on the host: the model reads them there to normalise
+	// them and builds its own tensors on its device. The loss needs YQry on
+	// the model's device.
+	if dev := t.model.Device(); dev != tensor.CPU {
+		host := b.YQry
+		b.YQry = host.To(dev, tensor.Float32)
+		host.Release()
+	}
+	return b, nil
 }
 
 // permStream returns the Philox stream of a table's column permutation

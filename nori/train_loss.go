@@ -34,7 +34,7 @@ func QuantileLoss(tp *autograd.Tape, pred *autograd.Var, target, taus *tensor.Te
 	flat := tp.Reshape(pred, rows, q)
 	pin := tp.Pinball(flat, autograd.Const(target.Reshape(rows)), autograd.Const(taus))
 	if q < 2 {
-		zero := autograd.Const(tensor.New(tensor.CPU, pred.Value.DType()))
+		zero := autograd.Const(tensor.New(pred.Value.Device(), pred.Value.DType()))
 		return LossParts{Total: pin, Pinball: pin, Crossing: zero}
 	}
 	d := tp.Sub(tp.Slice(flat, 1, 0, q-1), tp.Slice(flat, 1, 1, q))
