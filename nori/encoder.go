@@ -47,11 +47,11 @@ const (
 // tableInput is a batch of B tables after in-model normalisation.
 type tableInput struct {
 	B, N, F, nctx int
-	gs, Fp, G     int       // group size, padded feature count (G*gs), groups
-	vals          []float64 // [B, N, Fp] normalised, group-scaled values (0 where missing or padding)
-	miss          []bool    // [B, N, Fp] NaN inputs (nil unless the missing embedding is on)
-	yVal, yInd    []float64 // [B, N] target token inputs
-	yCtx          []float64 // [B, nctx] finite context targets (y-aware embedding)
+	gs, Fp, G     int           // group size, padded feature count (G*gs), groups
+	vals          []float64     // [B, N, Fp] normalised, group-scaled values (0 where missing or padding)
+	miss          []bool        // [B, N, Fp] NaN inputs (nil unless the missing embedding is on)
+	yVal, yInd    []float64     // [B, N] target token inputs
+	yCtx          []float64     // [B, nctx] finite context targets (y-aware embedding)
 	dev           tensor.Device // where the model runs: the constant inputs are built there
 }
 
