@@ -123,3 +123,47 @@ func modelWeights(m *Model) []float32 {
 	m.VisitParams("", func(_ string, v *autograd.Var) { out = append(out, v.Value.Float32s()...) })
 	return out
 }
+
+// TestResumeOnDeviceMatchesCPU saves a CPU run after 2 steps, resumes it on
+// the emulated device and on the CPU, and checks the next 2 steps agree.
+func TestResumeOnDeviceMatchesCPU(t *testing.T) {
+	c := trainTestConfig()
+	tr := newTestTrainer(t, c)
+	for i := 0; i < 2; i++ {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	if err := tr.SaveCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	emu := tensor.NewEmulatedDevice("resume")
+	a, err := ResumeTrainer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ResumeTrainerOn(dir, emu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		ra, err := a.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := b.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ra.Loss != rb.Loss || ra.GradNorm != rb.GradNorm {
+			t.Fatalf("resumed step %d: cpu loss %v, device loss %v", ra.Step, ra.Loss, rb.Loss)
+		}
+	}
+	wa, wb := modelWeights(a.Model()), modelWeights(b.Model())
+	for i := range wa {
+		if wa[i] != wb[i] {
+			t.Fatalf("weight %d: cpu %v, device %v", i, wa[i], wb[i])
+		}
+	}
+}

@@ -134,7 +134,11 @@ func trainConfigFrom(path string, meta map[string]string) (TrainConfig, error) {
 // raw weights, optimizer state, EMA, step (the data stream's position: batch
 // s is a pure function of the config and s) and counters. Continuing it
 // gives the same bits as a run that was never interrupted.
-func ResumeTrainer(dir string) (*Trainer, error) {
+func ResumeTrainer(dir string) (*Trainer, error) { return ResumeTrainerOn(dir, tensor.CPU) }
+
+// ResumeTrainerOn is ResumeTrainer with the run continued on dev. The stored
+// state does not depend on the device it was written from.
+func ResumeTrainerOn(dir string, dev tensor.Device) (*Trainer, error) {
 	path, err := trainStatePath(dir)
 	if err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func ResumeTrainer(dir string) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := NewTrainer(cfg)
+	t, err := NewTrainerOn(cfg, dev)
 	if err != nil {
 		return nil, fmt.Errorf("nori: resume: %s: %w", path, err)
 	}
@@ -204,7 +208,11 @@ func ResumeTrainer(dir string) (*Trainer, error) {
 		return nil, fmt.Errorf("nori: resume: %s holds %d tensors, the config's run has %d", path, n, want)
 	}
 	for i, w := range ws {
-		weights[i].Value.CopyFrom(w.Value)
+		src := w.Value
+		if dst := weights[i].Value; src.Device() != dst.Device() {
+			src = src.To(dst.Device(), dst.DType())
+		}
+		weights[i].Value.CopyFrom(src)
 	}
 	ost, err := pick(t.opt.State().Tensors)
 	if err == nil {
