@@ -511,9 +511,9 @@ func TestCUDAMatMul(t *testing.T) {
 		{Shape{63, 130}, Shape{65, 130}, false, true},
 		{Shape{130, 63}, Shape{65, 130}, true, true},
 		{Shape{4, 33, 17}, Shape{4, 17, 9}, false, false},
-		{Shape{4, 33, 17}, Shape{17, 9}, false, false},     // broadcast B
+		{Shape{4, 33, 17}, Shape{17, 9}, false, false},      // broadcast B
 		{Shape{2, 1, 33, 17}, Shape{3, 9, 17}, false, true}, // broadcast both
-		{Shape{1000, 128}, Shape{384, 128}, false, true},   // the model's projection shape, small
+		{Shape{1000, 128}, Shape{384, 128}, false, true},    // the model's projection shape, small
 	}
 	for _, prec := range []MatMulPrecision{PrecisionFP32, PrecisionTF32, PrecisionBF16} {
 		c := map[MatMulPrecision]float64{PrecisionFP32: 4, PrecisionTF32: 4 * 0x1p13, PrecisionBF16: 4 * 0x1p16}[prec]
