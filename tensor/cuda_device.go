@@ -20,12 +20,14 @@ import (
 // block to the allocator's cache at once. Storage that is simply dropped (the
 // temporaries of ops, views' copies) is returned by a runtime cleanup when the
 // Go garbage collector finds it unreachable. The Go heap does not see GPU
-// memory, so the collector could otherwise run too rarely: when an allocation
-// had to reach the driver (a cache miss) and at least half as many bytes as
-// the allocator reserves have been handed out since the last collection, the
-// device runs one (cacheMissCollect), so that dropped blocks flow back into
-// the cache instead of the reserve growing; an allocation that fails even
-// after the allocator emptied its cache collects and retries before panicking.
+// memory, so the collector could otherwise run too rarely: once half as many
+// bytes as the allocator reserves (at least collectMinBytes) have been handed
+// out since the last collection, the device runs one, so that dropped blocks
+// flow back into the cache and the reserve settles at about twice the live
+// memory instead of growing; an allocation that fails even after the
+// allocator emptied its cache collects and retries before panicking.
+// Releasing tensors explicitly (autograd's Tape.Release) remains the cheap
+// path: their blocks are reused at once.
 //
 // Errors. The tensor API does not return errors, so a failed launch or copy
 // panics with the op's name, the device and the CUDA error; kernel faults
@@ -164,10 +166,9 @@ func (d *cudaDevice) releaseBuf(b *cudaBuf) {
 }
 
 // allocBytes takes bytes of device memory from the caching allocator,
-// collecting garbage when the cache ran dry (see the file comment). It
+// collecting garbage as the file comment describes. It
 // panics naming op when the GPU is out of memory even after a collection.
 func (d *cudaDevice) allocBytes(op string, bytes int64) cuda.Ptr {
-	before := d.rt.MemStats().RawAllocs
 	p, err := d.rt.Alloc(bytes)
 	if err != nil {
 		// The allocator already returned its cache to the driver and
@@ -182,17 +183,16 @@ func (d *cudaDevice) allocBytes(op string, bytes int64) cuda.Ptr {
 				op, d, bytes, st.InUse, st.Reserved, err))
 		}
 	}
-	since := d.sinceGC.Add(bytes)
-	if st := d.rt.MemStats(); st.RawAllocs != before && since >= max(st.Reserved/2, cacheMissCollectMin) {
+	if since := d.sinceGC.Add(bytes); since >= max(d.rt.MemStats().Reserved/2, collectMinBytes) {
 		d.collect(false)
 	}
 	return p
 }
 
-// cacheMissCollectMin is the least number of bytes allocated since the last
-// collection for a cache miss to trigger another: below it, collecting costs
-// more than the driver allocation it would save.
-const cacheMissCollectMin = 4 << 20
+// collectMinBytes is the least number of bytes allocated since the last
+// collection for an allocation to trigger another: below it, collecting costs
+// more than the memory it could return.
+const collectMinBytes = 4 << 20
 
 // collect runs the garbage collector so that the cleanups of unreachable
 // storage return their blocks to the cache. Unless wait is set it does
