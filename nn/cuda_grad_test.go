@@ -204,8 +204,8 @@ func TestCUDAModelGradients(t *testing.T) {
 // does, and checks that the allocator's reserve stops growing once every
 // shape has been seen: freed and dropped blocks must be reused, not leaked.
 // Slack: 5% of the reserve (at least 1 MiB), for a block taken while the
-// cleanups of a collection are still running; a
-// steady leak of a few kilobytes per step would exceed it over 900 steps.
+// cleanups of a collection are still running; a steady leak of a few
+// kilobytes per step would exceed it over 900 steps.
 func TestCUDATrainingMemoryStable(t *testing.T) {
 	dev := testCUDADevice(t)
 	gpuDev := dev.(tensor.GPUDevice)
