@@ -17,15 +17,15 @@ import (
 // contiguous one is reduced in two stages, its innermost reduced group
 // first (a mean of equal-sized means is the mean, a max of maxes the max).
 
-// reduceOpCode maps a ReduceOp to the kernel's enum (0 sum, 1 mean, 2 max).
+// reduceOpCode maps a ReduceOp to the launcher's enum.
 func reduceOpCode(op ReduceOp) int {
 	switch op {
 	case OpSum:
-		return 0
+		return cuda.ReduceSum
 	case OpMean:
-		return 1
+		return cuda.ReduceMean
 	}
-	return 2
+	return cuda.ReduceMax
 }
 
 // reduceGroup is a run of a's axes merged into one kernel axis.
