@@ -205,3 +205,13 @@ func contiguousLike(l Layout) Layout {
 	}
 	return c
 }
+
+// operandArgs appends operand j's pointer (base advanced to its offset) and
+// its eight strides.
+func (f *flatLayout) operandArgs(a []any, j int, base Ptr, elemSize int) []any {
+	a = append(a, base.Add(f.offsets[j]*int64(elemSize)))
+	for k := 0; k < MaxRank; k++ {
+		a = append(a, f.strides[j][k])
+	}
+	return a
+}

@@ -435,27 +435,6 @@ func TestElementwiseErrors(t *testing.T) {
 	}
 }
 
-// TestLayoutMagicDiv checks the host's magic multipliers with the kernel's
-// formula on the edges of the numerator range.
-func TestLayoutMagicDiv(t *testing.T) {
-	for _, d := range []int64{1, 2, 3, 5, 7, 63, 64, 1000, 100003, 1<<16 + 1, 1<<30 - 1, 1 << 30, 1<<31 - 1} {
-		m := uint64(magicDiv(d))
-		s := uint(0)
-		for int64(1)<<s < d {
-			s++
-		}
-		for _, n := range []uint64{0, 1, uint64(d) - 1, uint64(d), uint64(d) + 1, 1<<31 - 2, 1<<31 - 1, 123456789} {
-			if n >= 1<<31 {
-				continue
-			}
-			q := ((n*m)>>32 + n) >> s
-			if q != n/uint64(d) {
-				t.Fatalf("magic division %d / %d = %d, want %d", n, d, q, n/uint64(d))
-			}
-		}
-	}
-}
-
 // ewBench times run b.N times on the GPU and a device-to-device copy moving
 // the same number of bytes (bytes/2 read and bytes/2 written) in the same
 // run, and reports GB/s for both and their ratio (x_copy).

@@ -1,5 +1,3 @@
-//go:build cuda
-
 package cuda
 
 import (
@@ -291,12 +289,59 @@ func (f *flatLayout) args(a []any) []any {
 	return a
 }
 
-// operandArgs appends operand j's pointer (base advanced to its offset) and
-// its eight strides.
-func (f *flatLayout) operandArgs(a []any, j int, base Ptr, elemSize int) []any {
-	a = append(a, base.Add(f.offsets[j]*int64(elemSize)))
+// reducePlan is a reduction split into kept and reduced axis groups.
+type reducePlan struct {
+	kept, red    flatLayout // one operand each: a's offsets for k and r
+	K, R         int64
+	innerReduced bool
+}
+
+// planReduce groups a's axes as tensor's CPU reduce does: size-1 axes
+// dropped, neighbours of the same kind merged when their strides nest.
+// Within each group the axes stay in a's order, so k runs row-major over the
+// kept axes (dst's order) and r in increasing index order.
+func planReduce(al Layout, axes [MaxRank]bool) reducePlan {
+	type group struct{ size, stride int64 }
+	var gs []group
+	var red []bool
+	for i := 0; i < al.Rank; i++ {
+		d := al.Shape[i]
+		if d == 1 {
+			continue
+		}
+		if n := len(gs) - 1; n >= 0 && red[n] == axes[i] && gs[n].stride == al.Strides[i]*d {
+			gs[n] = group{gs[n].size * d, al.Strides[i]}
+			continue
+		}
+		gs = append(gs, group{d, al.Strides[i]})
+		red = append(red, axes[i])
+	}
+	p := reducePlan{K: 1, R: 1}
+	p.kept.strides = make([][MaxRank]int64, 1)
+	p.red.strides = make([][MaxRank]int64, 1)
+	// Innermost first in the flat layouts.
+	for i := len(gs) - 1; i >= 0; i-- {
+		f, n := &p.kept, &p.K
+		if red[i] {
+			f, n = &p.red, &p.R
+		}
+		f.shape[f.rank] = gs[i].size
+		f.strides[0][f.rank] = gs[i].stride
+		f.rank++
+		*n *= gs[i].size
+	}
+	p.innerReduced = len(red) > 0 && red[len(red)-1]
+	return p
+}
+
+// indexArgs appends rank, packed dims and strides of a one-operand flat layout.
+func (f *flatLayout) indexArgs(a []any) []any {
+	a = append(a, f.rank)
+	for _, d := range f.packDims() {
+		a = append(a, d)
+	}
 	for k := 0; k < MaxRank; k++ {
-		a = append(a, f.strides[j][k])
+		a = append(a, f.strides[0][k])
 	}
 	return a
 }
