@@ -103,22 +103,30 @@ const (
 
 // Tile shapes of the tensor-core kernels (gemm.cu): "l" 128×128 with eight
 // warps of 64×32, "s" 64×128 with eight warps of 32×32. The k-slice is 64
-// bytes (32 bf16 or 16 tf32), three stages.
+// bytes (32 bf16 or 16 tf32), four stages.
 const (
 	gemmTileLM, gemmTileLN = 128, 128
 	gemmTileSM, gemmTileSN = 64, 128
-	gemmStages             = 3
+	gemmStages             = 4
 	gemmThreads            = 256
 )
 
+// gemmMaxDim bounds M, N and K (32-bit indices in the kernels, with room for
+// a tile past the last row).
+const gemmMaxDim = 1 << 30
+
+// gemmTileOverride forces the tensor-core tile ("l" or "s") when not empty,
+// so that the tests cover both kernels at small sizes.
+var gemmTileOverride string
+
 // gemmSharedBytes is the dynamic shared memory of a tensor-core kernel with
 // bm×bn tiles: per stage, each operand is either bm (bn) rows of 64 bytes
-// padded to 80 (k contiguous) or 64/elem rows of bm (bn) elements padded by
-// 8 elements (m or n contiguous). It mirrors gemm.cu's smem_tile_bytes.
+// (k contiguous: A not transposed, B transposed) or 64/elem rows of bm (bn)
+// elements padded by 8 elements. It mirrors gemm.cu's SmemTile.
 func gemmSharedBytes(bm, bn, elem int, transA, transB bool) int {
 	tile := func(rows int, kContig bool) int {
 		if kContig {
-			return rows * 80
+			return rows * 64
 		}
 		return (64 / elem) * (rows + 8) * elem
 	}
@@ -146,6 +154,15 @@ func (r *Runtime) GemmRun(g Gemm, c, a, b Ptr) error {
 	outElem := 4
 	if g.OutBF16 {
 		outElem = 2
+	}
+	for _, p := range []struct {
+		name  string
+		p     Ptr
+		align uint64
+	}{{"C", c, uint64(outElem)}, {"A", a, uint64(elem)}, {"B", b, uint64(elem)}, {"Bias", g.Bias, 4}, {"Residual", g.Residual, 4}} {
+		if uint64(p.p)%p.align != 0 {
+			return fmt.Errorf("cuda: gemm: %s at %#x is not aligned to its %d-byte elements", p.name, uint64(p.p), p.align)
+		}
 	}
 	if overlaps(c, g.footprint(g.M, g.N, g.LdC, g.StrideC)*int64(outElem), a, g.footprintA()*int64(elem)) ||
 		overlaps(c, g.footprint(g.M, g.N, g.LdC, g.StrideC)*int64(outElem), b, g.footprintB()*int64(elem)) {
@@ -220,6 +237,9 @@ func (r *Runtime) GemmRun(g Gemm, c, a, b Ptr) error {
 // 128×128 tile (twice the operand reuse per shared-memory byte). This is a
 // rule from the shapes, not yet tuned on a GPU.
 func (r *Runtime) gemmTile(g Gemm) string {
+	if gemmTileOverride != "" {
+		return gemmTileOverride
+	}
 	tiles := CeilDiv(g.M, gemmTileLM) * CeilDiv(g.N, gemmTileLN) * g.Batch
 	if g.K <= 512 || tiles < 2*max(r.sms, 1) {
 		return "s"
@@ -233,8 +253,9 @@ func (g *Gemm) normalize() error {
 	if g.M <= 0 || g.N <= 0 || g.K <= 0 {
 		return fmt.Errorf("cuda: gemm: sizes M=%d N=%d K=%d must be positive", g.M, g.N, g.K)
 	}
-	if g.M > math.MaxInt32 || g.N > math.MaxInt32 || g.K > math.MaxInt32 {
-		return fmt.Errorf("cuda: gemm: sizes M=%d N=%d K=%d exceed 2^31-1", g.M, g.N, g.K)
+	if g.M > gemmMaxDim || g.N > gemmMaxDim || g.K > gemmMaxDim {
+		// The kernels index rows, columns and k with 32-bit ints.
+		return fmt.Errorf("cuda: gemm: sizes M=%d N=%d K=%d exceed 2^30", g.M, g.N, g.K)
 	}
 	if g.Batch < 0 {
 		return fmt.Errorf("cuda: gemm: negative batch %d", g.Batch)
