@@ -40,6 +40,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "ensemble members per prediction")
 	seed := fs.Uint64("seed", 0, "seed of the random splits (without -splits) and of the preprocessing ensemble")
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
+	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori eval -data DIR -out results.csv [-splits DIR] [-checkpoint FILE] [-baselines FILE] [-ensemble N]")
 		fs.PrintDefaults()
@@ -93,7 +94,18 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	} else if m, err = nori.DefaultModel(); err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithModel(m)}
+	dev, err := devf.open()
+	if err != nil {
+		return err
+	}
+	if dev != m.Device() {
+		// One copy on the device for every split (a Regressor given a model
+		// on another device would copy it each time).
+		if m, err = m.CopyTo(dev); err != nil {
+			return err
+		}
+	}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithModel(m), nori.WithDevice(dev)}
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

@@ -33,6 +33,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	point := fs.String("point", "mean", "point estimate in the prediction column: mean or median")
 	seed := fs.Uint64("seed", 0, "seed of the preprocessing ensemble")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "number of ensemble members")
+	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori predict -train train.csv -test test.csv [flags]")
 		fs.PrintDefaults()
@@ -80,7 +81,11 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 		*target = names[len(names)-1]
 	}
 
-	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble)}
+	dev, err := devf.open()
+	if err != nil {
+		return err
+	}
+	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithDevice(dev)}
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
 	}

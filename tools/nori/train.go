@@ -41,6 +41,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seed := fs.Uint64("seed", 0, "override the config's seed (initial weights and data stream)")
 	workers := fs.Int("workers", 0, "worker goroutines of the kernels (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	devf := addDeviceFlags(fs, "bf16")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-seed S] [-workers W]")
 		fs.PrintDefaults()
@@ -68,6 +69,10 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer par.SetWorkers(par.SetWorkers(*workers))
 	}
 
+	dev, err := devf.open()
+	if err != nil {
+		return err
+	}
 	var want *nori.TrainConfig
 	if *cfgArg != "" {
 		c, err := loadTrainConfig(*cfgArg)
@@ -92,7 +97,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if want == nil && seedSet && *seed != stored.Seed {
 			return fmt.Errorf("-seed %d differs from the run's seed %d; a resumed run keeps its seed", *seed, stored.Seed)
 		}
-		if tr, err = nori.ResumeTrainer(*out); err != nil {
+		if tr, err = nori.ResumeTrainerOn(*out, dev); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "resuming %q at step %d (%d tables seen)\n", stored.Name, tr.Steps(), tr.TablesSeen())
@@ -101,7 +106,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("%s already holds a training run (%s); pass -resume to continue it, or choose another -out", *out, statePath)
 		}
 		var err error
-		if tr, err = nori.NewTrainer(*want); err != nil {
+		if tr, err = nori.NewTrainerOn(*want, dev); err != nil {
 			return err
 		}
 	}
@@ -128,7 +133,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *quiet {
 		progress = nil
 	}
-	err := tr.Run(ctx, nori.RunOptions{
+	err = tr.Run(ctx, nori.RunOptions{
 		Dir: *out, Until: until, Progress: progress,
 		OnCheckpoint: func(dir string, step int) error {
 			return plotLossCurve(filepath.Join(dir, nori.LogFile), filepath.Join(dir, "loss.png"), c.Name)

@@ -130,3 +130,23 @@ func TestTrainCLIInterrupt(t *testing.T) {
 		t.Fatalf("no checkpoint after the interrupt: %v", err)
 	}
 }
+
+// TestTrainDeviceFlag checks the -device and -precision errors (a GPU cannot
+// be opened in the default build, and the message says why).
+func TestTrainDeviceFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-config", "tiny", "-out", t.TempDir(), "-device", "cuda"}, "without -tags cuda"},
+		{[]string{"-config", "tiny", "-out", t.TempDir(), "-device", "tpu"}, "want cpu, cuda or cuda:N"},
+		{[]string{"-config", "tiny", "-out", t.TempDir(), "-device", "cuda:x"}, "cuda:N"},
+		{[]string{"-config", "tiny", "-out", t.TempDir(), "-precision", "fp8"}, "want fp32, tf32 or bf16"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := trainMain(context.Background(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+	}
+}

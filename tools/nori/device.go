@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nori-ml/nori/tensor"
+)
+
+// deviceFlags are the -device and -precision flags shared by predict, eval
+// and train.
+type deviceFlags struct {
+	device    *string
+	precision *string
+}
+
+func addDeviceFlags(fs *flag.FlagSet, defaultPrecision string) deviceFlags {
+	return deviceFlags{
+		device: fs.String("device", "cpu", "where the model runs: cpu, cuda or cuda:N (GPU N; needs a binary built with -tags cuda)"),
+		precision: fs.String("precision", defaultPrecision,
+			"GPU matrix-product arithmetic: fp32, tf32 or bf16 (tensor cores, float32 accumulation; weights stay float32)"),
+	}
+}
+
+// open returns the device the flags name, with the precision set on a GPU.
+func (f deviceFlags) open() (tensor.Device, error) {
+	spec := strings.TrimSpace(*f.device)
+	var prec tensor.MatMulPrecision
+	switch *f.precision {
+	case "fp32":
+		prec = tensor.PrecisionFP32
+	case "tf32":
+		prec = tensor.PrecisionTF32
+	case "bf16":
+		prec = tensor.PrecisionBF16
+	default:
+		return nil, fmt.Errorf("-precision %q: want fp32, tf32 or bf16", *f.precision)
+	}
+	switch {
+	case spec == "cpu":
+		return tensor.CPU, nil
+	case spec == "cuda" || strings.HasPrefix(spec, "cuda:"):
+		ordinal := 0
+		if s, ok := strings.CutPrefix(spec, "cuda:"); ok {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("-device %q: want cuda:N with N a GPU number >= 0", spec)
+			}
+			ordinal = n
+		}
+		dev, err := tensor.NewCUDA(ordinal)
+		if err != nil {
+			return nil, fmt.Errorf("-device %s: %w", spec, err)
+		}
+		if g, ok := dev.(tensor.GPUDevice); ok {
+			g.SetMatMulPrecision(prec)
+		}
+		return dev, nil
+	}
+	return nil, fmt.Errorf("-device %q: want cpu, cuda or cuda:N", spec)
+}
