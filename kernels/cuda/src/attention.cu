@@ -173,21 +173,25 @@ __device__ __forceinline__ void load_rows(bf16 *dst, const bf16 *src, long long 
     }
 }
 
-// store_pair writes columns col, col+1 (< D) of a row: float32 or bf16.
+// store_pair writes columns col, col+1 (those < D) of a row, float32 or
+// bf16: one paired store when both exist and the address allows it (outputs
+// may be views at any element offset), else one element at a time.
 __device__ __forceinline__ void store_pair(float *row, int col, int D, float a, float b) {
-    if (col + 1 < D && (D & 1) == 0) {
-        *reinterpret_cast<float2 *>(row + col) = make_float2(a, b);
+    float *p = row + col;
+    if (col + 1 < D && (reinterpret_cast<uintptr_t>(p) & 7) == 0) {
+        *reinterpret_cast<float2 *>(p) = make_float2(a, b);
     } else {
-        if (col < D) row[col] = a;
-        if (col + 1 < D) row[col + 1] = b;
+        if (col < D) p[0] = a;
+        if (col + 1 < D) p[1] = b;
     }
 }
 __device__ __forceinline__ void store_pair(bf16 *row, int col, int D, float a, float b) {
-    if (col + 1 < D && (D & 1) == 0) {
-        *reinterpret_cast<__nv_bfloat162 *>(row + col) = __floats2bfloat162_rn(a, b);
+    bf16 *p = row + col;
+    if (col + 1 < D && (reinterpret_cast<uintptr_t>(p) & 3) == 0) {
+        *reinterpret_cast<__nv_bfloat162 *>(p) = __floats2bfloat162_rn(a, b);
     } else {
-        if (col < D) row[col] = __float2bfloat16_rn(a);
-        if (col + 1 < D) row[col + 1] = __float2bfloat16_rn(b);
+        if (col < D) p[0] = __float2bfloat16_rn(a);
+        if (col + 1 < D) p[1] = __float2bfloat16_rn(b);
     }
 }
 
