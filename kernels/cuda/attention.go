@@ -57,7 +57,7 @@ const (
 
 var (
 	attnForcePath  = attnPathAuto
-	attnForceSplit = 0 // > 0: split the flash forward's keys this many ways (at most one tile each)
+	attnForceSplit = 0 // > 0: split the flash forward's keys this many ways (capped at the number of tiles)
 )
 
 // check validates the shape and the scale.
