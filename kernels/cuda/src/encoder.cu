@@ -83,10 +83,16 @@ __device__ __forceinline__ void enc_scalar(double v, bool &miss, int &code, doub
     code = (v < 0.0 ? 20 : 0) + (e < 0 ? 10 - e : e);
 }
 
-// enc_rbf is exp(-(m - c_k)^2 * inv) with c_k = 10*k/(K-1), in the CPU's
-// operation order, rounded to float32.
-__device__ __forceinline__ float enc_rbf(double m, int k, double km1, double inv) {
-    const double c = __ddiv_rn(__dmul_rn(10.0, (double)k), km1);
+// enc_centres sets c[j] = 10*k/(K-1) for the lane's columns k = lane + 32j
+// (nori's rbfCenterMax*k/(K-1), same operations), once per thread.
+__device__ __forceinline__ void enc_centres(double c[ENC_MAXJ], int lane, long long K) {
+#pragma unroll
+    for (int j = 0; j < ENC_MAXJ; j++) c[j] = __ddiv_rn(__dmul_rn(10.0, (double)(lane + 32 * j)), (double)(K - 1));
+}
+
+// enc_rbf is exp(-(m - c)^2 * inv) in the CPU's operation order, rounded to
+// float32.
+__device__ __forceinline__ float enc_rbf(double m, double c, double inv) {
     const double d = __dsub_rn(m, c);
     return __double2float_rn(exp(__dmul_rn(__dmul_rn(-d, d), inv)));
 }
@@ -106,7 +112,9 @@ extern "C" __global__ void __launch_bounds__(256)
                      double eps) {
     const int lane = threadIdx.x & 31;
     const int kk = (int)K;
-    const double rK = (double)K, km1 = (double)(K - 1);
+    const double rK = (double)K;
+    double ctr[ENC_MAXJ];
+    enc_centres(ctr, lane, K);
     const long long nw = (long long)gridDim.x * ENC_WARPS;
     for (long long s = (long long)blockIdx.x * ENC_WARPS + (threadIdx.x >> 5); s < S; s += nw) {
         bool miss;
@@ -120,7 +128,7 @@ extern "C" __global__ void __launch_bounds__(256)
             const int k = lane + 32 * j;
             h[j] = 0.0f;
             if (k < kk) {
-                float hv = miss ? 0.0f : enc_rbf(m, k, km1, inv);
+                float hv = miss ? 0.0f : enc_rbf(m, ctr[j], inv);
                 if (gtab) hv = __fadd_rn(__fmul_rn(hv, gtab[code * kk + k]), btab[code * kk + k]);
                 h[j] = hv;
                 sum = __dadd_rn(sum, (double)hv);
@@ -172,7 +180,9 @@ extern "C" __global__ void __launch_bounds__(256)
     float *dhs = reinterpret_cast<float *>(enc_smem + 2 * accN); // [T, K]
     float *rbs = dhs + ENC_T * kk;                                // [T, K]
     int *codes = reinterpret_cast<int *>(rbs + ENC_T * kk);       // [T]
-    const double rK = (double)K, km1 = (double)(K - 1);
+    const double rK = (double)K;
+    double ctr[ENC_MAXJ];
+    enc_centres(ctr, lane, K);
 
     for (int i = tid; i < 2 * accN; i += 256) enc_smem[i] = 0.0;
     double dw[ENC_MAXJ], db[ENC_MAXJ];
@@ -204,7 +214,7 @@ extern "C" __global__ void __launch_bounds__(256)
                         r[j] = 0.0f;
                         xh[j] = g[j] = 0.0;
                         if (k < kk) {
-                            r[j] = enc_rbf(m, k, km1, inv);
+                            r[j] = enc_rbf(m, ctr[j], inv);
                             float hv = r[j];
                             if (film) hv = __fadd_rn(__fmul_rn(hv, gtab[c * kk + k]), btab[c * kk + k]);
                             xh[j] = __dmul_rn(__dsub_rn((double)hv, mu), rs);
