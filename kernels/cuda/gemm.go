@@ -98,7 +98,7 @@ const (
 	gemmFlagOutBF16 = 1 << iota // C is bf16
 	gemmFlagAVec                // A's rows start 16-byte aligned: cp.async 16-byte chunks
 	gemmFlagBVec                // same for B
-	gemmFlagCVec                // C (and R) pairs of columns are aligned for 2-wide accesses
+	gemmFlagCVec                // C, R and bias allow 4-column accesses (16 bytes of float32, 8 of bf16)
 )
 
 // Tile shapes of the tensor-core kernels (gemm.cu): "l" 128×128 with eight
@@ -120,9 +120,10 @@ const gemmMaxDim = 1 << 30
 var gemmTileOverride string
 
 // gemmSharedBytes is the dynamic shared memory of a tensor-core kernel with
-// bm×bn tiles: per stage, each operand is either bm (bn) rows of 64 bytes
-// (k contiguous: A not transposed, B transposed) or 64/elem rows of bm (bn)
-// elements padded by 8 elements. It mirrors gemm.cu's SmemTile.
+// bm×bn tiles: the larger of the pipeline (per stage, each operand is either
+// bm (bn) rows of 64 bytes when k is contiguous, A not transposed or B
+// transposed, or 64/elem rows of bm (bn) elements padded by 8 elements; see
+// gemm.cu's SmemTile) and the epilogue's bm×(bn+8) float32 tile.
 func gemmSharedBytes(bm, bn, elem int, transA, transB bool) int {
 	tile := func(rows int, kContig bool) int {
 		if kContig {
@@ -130,7 +131,7 @@ func gemmSharedBytes(bm, bn, elem int, transA, transB bool) int {
 		}
 		return (64 / elem) * (rows + 8) * elem
 	}
-	return gemmStages * (tile(bm, !transA) + tile(bn, transB))
+	return max(gemmStages*(tile(bm, !transA)+tile(bn, transB)), bm*(bn+8)*4)
 }
 
 // GemmRun computes g on the runtime's stream: c, a and b are the device
@@ -182,12 +183,10 @@ func (r *Runtime) GemmRun(g Gemm, c, a, b Ptr) error {
 	if vec16(b, g.LdB, g.StrideB) {
 		flags |= gemmFlagBVec
 	}
-	// Two adjacent columns as one access: C, R and the strides aligned to
-	// 2 elements of their type (R is float32, 8 bytes per pair).
-	cVec := uint64(c)%uint64(2*outElem) == 0 && g.LdC%2 == 0 && (g.Batch == 1 || g.StrideC%2 == 0)
-	if g.Residual != 0 && uint64(g.Residual)%8 != 0 {
-		cVec = false
-	}
+	// Four adjacent columns as one access: C, R, bias and the strides
+	// aligned to 4 elements of their type (R and bias are float32).
+	cVec := uint64(c)%uint64(4*outElem) == 0 && g.LdC%4 == 0 && (g.Batch == 1 || g.StrideC%4 == 0) &&
+		uint64(g.Residual)%16 == 0 && uint64(g.Bias)%16 == 0
 	if cVec {
 		flags |= gemmFlagCVec
 	}

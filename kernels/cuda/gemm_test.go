@@ -393,14 +393,17 @@ func TestGemm(t *testing.T) {
 }
 
 // TestGemmEpilogues runs every epilogue on every precision and transpose at
-// one awkward size.
+// two awkward sizes.
 func TestGemmEpilogues(t *testing.T) {
 	r := testRuntime(t)
 	for _, prec := range gemmPrecisions {
 		for tr := 0; tr < 4; tr++ {
 			for e := 0; e < 7; e++ {
-				tc := gemmCase{g: Gemm{M: 131, N: 67, K: 100, TransA: tr&1 != 0, TransB: tr&2 != 0, Prec: prec}}
-				runGemmCase(t, r, gemmEpilogue(e, tc), uint64(7919*(e+1)+tr))
+				// N=68: C rows 16-byte aligned (4-column accesses); N=67: element by element.
+				for _, n := range []int{67, 68} {
+					tc := gemmCase{g: Gemm{M: 131, N: n, K: 100, TransA: tr&1 != 0, TransB: tr&2 != 0, Prec: prec}}
+					runGemmCase(t, r, gemmEpilogue(e, tc), uint64(7919*(e+1)+tr+n))
+				}
 			}
 		}
 	}

@@ -28,9 +28,10 @@
 // Operands whose rows are not 16-byte aligned (a leading dimension or base address that is not a multiple of
 // 16 bytes: flags bit 2 / 4 clear) are loaded element by element with bounds checks instead of cp.async.
 // Grid: x = ceil(M/BM), y = ceil(N/BN), z = min(batch, 65535) (a block loops over the batches z, z+gridDim.z,
-// ...). Dynamic shared memory: 4 stages x (A tile + B tile): "l" 64-68 KiB, "s" 48-52 KiB depending on the
-// transposes (gemm.go's gemmSharedBytes), so two blocks fit on an SM; ptxas -arch=sm_90 gives 95-128 registers
-// (capped at 128 by __launch_bounds__(256, 2)) and no spills.
+// ...). Dynamic shared memory: the larger of 4 stages x (A tile + B tile) and the BM x (BN+8) float32 tile the
+// epilogue goes through: "l" 68 KiB, "s" 48-52 KiB depending on the transposes (gemm.go's gemmSharedBytes), so
+// two blocks fit on an SM; ptxas -arch=sm_90 gives 95-128 registers (capped at 128 by __launch_bounds__(256, 2))
+// and no spills.
 //
 // SIMT kernel (nori_gemm_fp32_{nn,nt,tn,tt}): 256 threads, 128x128 tile, k-slice 8, each thread 8x8 outputs
 // (rows ty*4+{0..3} and 64+ty*4+{0..3}, the same for columns: float4 shared reads without conflicts). The next
@@ -39,11 +40,13 @@
 //
 // Epilogue (every kernel, fp32 registers): v = alpha*acc + beta*C_old (read only when beta != 0) + bias[n];
 // v = act(v) (0 none, 1 ReLU, 2 SiLU v/(1+exp(-v)), 3 GELU-tanh as v/(1+exp(-2u)), u = sqrt(2/pi)(v+0.044715v^3),
-// kernels/ref's formula); v += rs*R[m,n]; stored as float32 or bf16 (nearest even), two columns per access
-// when flags bit 8 says C and R allow it. Every row and column is bounds-checked.
+// kernels/ref's formula); v += rs*R[m,n]; stored as float32 or bf16 (nearest even). A thread finishes runs of
+// 4 columns, with 16-byte accesses to C, R and bias when flags bit 8 says they are aligned for it (the
+// tensor-core kernels first pass the accumulators through shared memory to get such runs; the SIMT kernel
+// has them in registers). Every row and column is bounds-checked.
 //
 // Kernel arguments (all 8 bytes): C, A, B, bias, R, M, N, K, lda, ldb, ldc, batch, strideA, strideB, strideC,
-// alpha, beta, rs, act, flags (1 C is bf16, 2 A rows 16-byte aligned, 4 B rows aligned, 8 C/R pairs aligned).
+// alpha, beta, rs, act, flags (1 C is bf16, 2 A rows 16-byte aligned, 4 B rows aligned, 8 C, R and bias aligned for 4-column accesses).
 //
 // Measured speed: not yet run on a GPU (no GPU was lent to the session that wrote it).
 #include <cuda_bf16.h>
@@ -114,71 +117,72 @@ struct Epilogue {
     int M, N;
     float alpha, beta, rs;
     int act;
-    bool vec;             // two adjacent columns per access (aligned C and R)
+    bool vec;             // four adjacent columns per access (C, R and bias aligned: flags bit 8)
 };
 
+// apply_act: SiLU and GELU-tanh are both v * sigmoid(z), z = v or 2*sqrt(2/pi)*(v + 0.044715 v^3), so one
+// expf serves both (and the code is not duplicated per activation).
 __device__ __forceinline__ float apply_act(float v, int act) {
-    switch (act) {
-    case 1:
-        return v > 0.f ? v : 0.f;
-    case 2:
-        return v / (1.f + expf(-v));
-    case 3: {
-        const float u = 0.7978845608028654f * (v + 0.044715f * v * v * v);
-        return v / (1.f + expf(-2.f * u));
+    if (act == 1) return v > 0.f ? v : 0.f;
+    if (act >= 2) {
+        const float z = act == 2 ? v : 1.5957691216057308f * (v + 0.044715f * v * v * v);
+        return v / (1.f + expf(-z));
     }
-    default:
-        return v;
-    }
+    return v;
 }
 
-// epi_pair finishes the outputs (row, col) and (row, col+1) from their accumulators. col is even.
-__device__ __forceinline__ void epi_pair(const Epilogue &e, int row, int col, float a0, float a1) {
+// epi_quad finishes the outputs (row, col..col+3) from their accumulators. col is a multiple of 4.
+__device__ __forceinline__ void epi_quad(const Epilogue &e, int row, int col, float4 acc) {
     if (row >= e.M || col >= e.N) return;
-    const bool two = col + 1 < e.N;
-    const bool vec = two && e.vec;
     const long long off = (long long)row * e.ldc + col;
-    float v0 = e.alpha * a0, v1 = e.alpha * a1;
-    if (e.beta != 0.f) { // only then is C_old read (it may be garbage otherwise); C is float32 here
-        if (vec) {
-            const float2 o = *reinterpret_cast<const float2 *>(e.cf + off);
-            v0 = fmaf(e.beta, o.x, v0);
-            v1 = fmaf(e.beta, o.y, v1);
-        } else {
-            v0 = fmaf(e.beta, e.cf[off], v0);
-            if (two) v1 = fmaf(e.beta, e.cf[off + 1], v1);
+    float v[4] = {e.alpha * acc.x, e.alpha * acc.y, e.alpha * acc.z, e.alpha * acc.w};
+    if (e.vec && col + 3 < e.N) {
+        if (e.beta != 0.f) { // only then is C_old read (it may be garbage otherwise); C is float32 here
+            const float4 o = *reinterpret_cast<const float4 *>(e.cf + off);
+            v[0] = fmaf(e.beta, o.x, v[0]);
+            v[1] = fmaf(e.beta, o.y, v[1]);
+            v[2] = fmaf(e.beta, o.z, v[2]);
+            v[3] = fmaf(e.beta, o.w, v[3]);
         }
+        if (e.bias) {
+            const float4 b = __ldg(reinterpret_cast<const float4 *>(e.bias + col));
+            v[0] += b.x;
+            v[1] += b.y;
+            v[2] += b.z;
+            v[3] += b.w;
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++) v[j] = apply_act(v[j], e.act);
+        if (e.res) {
+            const float4 r = *reinterpret_cast<const float4 *>(e.res + off);
+            v[0] = fmaf(e.rs, r.x, v[0]);
+            v[1] = fmaf(e.rs, r.y, v[1]);
+            v[2] = fmaf(e.rs, r.z, v[2]);
+            v[3] = fmaf(e.rs, r.w, v[3]);
+        }
+        if (e.cb) {
+            __nv_bfloat162 lo = __floats2bfloat162_rn(v[0], v[1]), hi = __floats2bfloat162_rn(v[2], v[3]);
+            uint2 w;
+            w.x = *reinterpret_cast<uint32_t *>(&lo);
+            w.y = *reinterpret_cast<uint32_t *>(&hi);
+            *reinterpret_cast<uint2 *>(e.cb + off) = w;
+        } else {
+            *reinterpret_cast<float4 *>(e.cf + off) = make_float4(v[0], v[1], v[2], v[3]);
+        }
+        return;
     }
-    if (e.bias) {
-        v0 += __ldg(e.bias + col);
-        if (two) v1 += __ldg(e.bias + col + 1);
-    }
-    v0 = apply_act(v0, e.act);
-    v1 = apply_act(v1, e.act);
-    if (e.res) {
-        if (vec) {
-            const float2 r = *reinterpret_cast<const float2 *>(e.res + off);
-            v0 = fmaf(e.rs, r.x, v0);
-            v1 = fmaf(e.rs, r.y, v1);
-        } else {
-            v0 = fmaf(e.rs, e.res[off], v0);
-            if (two) v1 = fmaf(e.rs, e.res[off + 1], v1);
-        }
-    }
-    if (e.cb) {
-        if (vec) {
-            *reinterpret_cast<__nv_bfloat162 *>(e.cb + off) = __floats2bfloat162_rn(v0, v1);
-        } else {
-            e.cb[off] = __float2bfloat16_rn(v0);
-            if (two) e.cb[off + 1] = __float2bfloat16_rn(v1);
-        }
-    } else {
-        if (vec) {
-            *reinterpret_cast<float2 *>(e.cf + off) = make_float2(v0, v1);
-        } else {
-            e.cf[off] = v0;
-            if (two) e.cf[off + 1] = v1;
-        }
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        if (col + j >= e.N) break;
+        float x = v[j];
+        if (e.beta != 0.f) x = fmaf(e.beta, e.cf[off + j], x);
+        if (e.bias) x += __ldg(e.bias + col + j);
+        x = apply_act(x, e.act);
+        if (e.res) x = fmaf(e.rs, e.res[off + j], x);
+        if (e.cb)
+            e.cb[off + j] = __float2bfloat16_rn(x);
+        else
+            e.cf[off + j] = x;
     }
 }
 
@@ -415,20 +419,29 @@ __device__ __forceinline__ void gemm_tc(void *C, const void *A, const void *B, c
             }
         }
 
-        const Epilogue e = make_epilogue(C, bias, R, bz, M, N, ldc, sC, alpha, beta, rs, act, flags);
+        // Epilogue through shared memory: the accumulators go to a BM x (BN+8) float32 tile (2 wavefronts per
+        // float2 store: the optimum), then each thread finishes runs of 4 columns, so that a warp reads and
+        // writes C (and R) 512 contiguous bytes at a time.
+        cp_async_wait_all();
+        __syncthreads(); // every warp is done with the pipeline's stages
+        float *cs = reinterpret_cast<float *>(smem);
+        constexpr int CP = BN + 8;
 #pragma unroll
         for (int mi = 0; mi < MI; mi++)
 #pragma unroll
             for (int ni = 0; ni < NI; ni++) {
-                const int row = m0 + wm * WM + mi * 16 + g8;
-                const int col = n0 + wn * WN + ni * 8 + 2 * t4;
-                epi_pair(e, row, col, acc[mi][ni][0], acc[mi][ni][1]);
-                epi_pair(e, row + 8, col, acc[mi][ni][2], acc[mi][ni][3]);
+                const int r = wm * WM + mi * 16 + g8, c = wn * WN + ni * 8 + 2 * t4;
+                *reinterpret_cast<float2 *>(cs + r * CP + c) = make_float2(acc[mi][ni][0], acc[mi][ni][1]);
+                *reinterpret_cast<float2 *>(cs + (r + 8) * CP + c) = make_float2(acc[mi][ni][2], acc[mi][ni][3]);
             }
-
-        // The next batch's prologue refills stages that slow warps may still be reading.
-        cp_async_wait_all();
         __syncthreads();
+        const Epilogue e = make_epilogue(C, bias, R, bz, M, N, ldc, sC, alpha, beta, rs, act, flags);
+#pragma unroll 2
+        for (int idx = tid; idx < BM * BN / 4; idx += GEMM_THREADS) {
+            const int r = idx / (BN / 4), c = (idx % (BN / 4)) * 4;
+            epi_quad(e, m0 + r, n0 + c, *reinterpret_cast<const float4 *>(cs + r * CP + c));
+        }
+        __syncthreads(); // the next batch's prologue overwrites the tile
     }
 }
 
@@ -568,15 +581,13 @@ __device__ __forceinline__ void gemm_f32(void *C, const void *A, const void *B, 
             __syncthreads();
         }
 
+        // Each thread's outputs are runs of 4 columns: a half-warp writes 256 contiguous bytes of a row.
         const Epilogue e = make_epilogue(C, bias, R, bz, M, N, ldc, sC, alpha, beta, rs, act, flags);
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             const int row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
-#pragma unroll
-            for (int j = 0; j < 8; j += 2) {
-                const int col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
-                epi_pair(e, row, col, acc[i][j], acc[i][j + 1]);
-            }
+            epi_quad(e, row, n0 + tx * 4, make_float4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+            epi_quad(e, row, n0 + 64 + tx * 4, make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]));
         }
         // The loop's last barrier already separates this batch's reads from the next batch's first stores.
     }
