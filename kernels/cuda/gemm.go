@@ -215,12 +215,13 @@ func (r *Runtime) GemmRun(g Gemm, c, a, b Ptr) error {
 		name = "nori_gemm_" + g.Prec.String() + "_" + tile + "_" + trans
 		shared = gemmSharedBytes(bm, bn, elem, g.TransA, g.TransB)
 	}
-	tm, tn := CeilDiv(g.M, bm), CeilDiv(g.N, bn)
-	if tn > 65535 {
-		return fmt.Errorf("cuda: gemm: N=%d needs %d column tiles (grid limit 65535)", g.N, tn)
+	// One block per tile, in the grouped order of gemm.cu's raster; batches
+	// beyond the grid's z limit are looped over inside the kernel.
+	tiles := int64(CeilDiv(g.M, bm)) * int64(CeilDiv(g.N, bn))
+	if tiles > math.MaxInt32 {
+		return fmt.Errorf("cuda: gemm: M=%d N=%d needs %d tiles (grid limit 2^31-1)", g.M, g.N, tiles)
 	}
-	// Batches beyond the grid's z limit are looped over inside the kernel.
-	grid := D3(tm, tn, min(g.Batch, 65535))
+	grid := D3(int(tiles), 1, min(g.Batch, 65535))
 	return r.Launch("gemm", name, grid, D1(gemmThreads), shared,
 		c, a, b, g.Bias, g.Residual,
 		g.M, g.N, g.K, g.LdA, g.LdB, g.LdC, g.Batch,

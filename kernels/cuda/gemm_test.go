@@ -370,7 +370,7 @@ func gemmEpilogue(i int, tc gemmCase) gemmCase {
 // alignment) and both tensor-core tiles, with a different epilogue per case.
 func TestGemm(t *testing.T) {
 	r := testRuntime(t)
-	sizes := [][3]int{{1, 1, 1}, {7, 7, 7}, {63, 65, 127}, {129, 127, 65}, {1000, 129, 63}, {65, 1000, 8}, {127, 63, 1000}, {128, 128, 64}}
+	sizes := [][3]int{{1, 1, 1}, {7, 7, 7}, {63, 65, 127}, {129, 127, 65}, {1000, 129, 63}, {65, 1000, 8}, {127, 63, 1000}, {128, 128, 64}, {1100, 260, 40}}
 	defer func() { gemmTileOverride = "" }()
 	i := 0
 	for _, tile := range []string{"l", "s"} {

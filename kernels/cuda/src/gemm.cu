@@ -27,8 +27,8 @@
 //     row stride is 8 banks mod 32).
 // Operands whose rows are not 16-byte aligned (a leading dimension or base address that is not a multiple of
 // 16 bytes: flags bit 2 / 4 clear) are loaded element by element with bounds checks instead of cp.async.
-// Grid: x = ceil(M/BM), y = ceil(N/BN), z = min(batch, 65535) (a block loops over the batches z, z+gridDim.z,
-// ...). Dynamic shared memory: the larger of 4 stages x (A tile + B tile) and the BM x (BN+8) float32 tile the
+// Grid: x = ceil(M/BM) * ceil(N/BN) tiles in grouped order (raster below), z = min(batch, 65535) (a block loops
+// over the batches z, z+gridDim.z, ...). Dynamic shared memory: the larger of 4 stages x (A tile + B tile) and the BM x (BN+8) float32 tile the
 // epilogue goes through: "l" 68 KiB, "s" 48-52 KiB depending on the transposes (gemm.go's gemmSharedBytes), so
 // two blocks fit on an SM; ptxas -arch=sm_90 gives 95-128 registers (capped at 128 by __launch_bounds__(256, 2))
 // and no spills.
@@ -85,6 +85,17 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t add
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(addr)
                  : "memory");
+}
+
+__device__ __forceinline__ int ctaid_x_volatile() {
+    int v;
+    asm volatile("mov.u32 %0, %%ctaid.x;\n" : "=r"(v));
+    return v;
+}
+__device__ __forceinline__ int tid_x_volatile() {
+    int v;
+    asm volatile("mov.u32 %0, %%tid.x;\n" : "=r"(v));
+    return v;
 }
 
 __device__ __forceinline__ uint32_t to_tf32(uint32_t bits) {
@@ -206,6 +217,22 @@ __device__ __forceinline__ Epilogue make_epilogue(void *C, const float *bias, co
     return e;
 }
 
+// ---------------------------------------------------------------- block order
+
+#define GEMM_GROUP_M 8
+
+// raster maps the linear block index to a (row tile, column tile) pair in groups of GEMM_GROUP_M row tiles:
+// within a group the row tile varies fastest, then the column tile. Blocks running at the same time then
+// share a few row panels of A and column panels of B through L2 (for the model's skinny shapes, N = 128 or
+// 384 is 1 or 3 column tiles, so the blocks that read one panel of A run together and A comes from DRAM once).
+__device__ __forceinline__ int2 raster(int pid, int tm, int tn) {
+    const int per_group = GEMM_GROUP_M * tn;
+    const int first = (pid / per_group) * GEMM_GROUP_M;
+    const int size = min(tm - first, GEMM_GROUP_M);
+    const int in = pid % per_group;
+    return make_int2(first + in % size, in / size);
+}
+
 // ---------------------------------------------------------------- tensor-core kernels
 
 // Shared-memory tile of one operand for one stage. KC: k contiguous (rows of 64 bytes, swizzled chunks);
@@ -297,7 +324,8 @@ __device__ __forceinline__ void gemm_tc(void *C, const void *A, const void *B, c
     extern __shared__ __align__(128) uint8_t smem[];
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int wm = warp >> 2, wn = warp & 3;
-    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+    const int2 tile = raster(blockIdx.x, ((int)M + BM - 1) / BM, ((int)N + BN - 1) / BN);
+    const int m0 = tile.x * BM, n0 = tile.y * BN;
     const int iM = (int)M, iN = (int)N, iK = (int)K;
     const bool avec = (flags & FLAG_A_VEC) != 0, bvec = (flags & FLAG_B_VEC) != 0;
     const int nk = (iK + BK - 1) / BK;
@@ -477,32 +505,29 @@ GEMM_TC4(tf32, s, 64, 128, 2, false)
 // KC (k contiguous, element (r, k) at g[r*ld + k]): k = tid%8, r_i = tid/8 + 32i (a warp reads 4 rows x 32 bytes);
 // otherwise (element at g[k*ld + r]): k = tid/32, r_i = tid%32 + 32i (a warp reads 128 contiguous bytes).
 // Elements outside the rows x K matrix read as zero.
+// Only the pointer, k and the row mask live in registers; ld and K are re-read from the kernel parameters
+// (constant bank), which keeps the kernel under 128 registers.
 template <bool KC> struct F32Operand {
     const float *p; // element (r_0, k) of the current slice
-    long long step;  // pointer step from r_i to r_{i+1}
-    long long adv;   // pointer step from one slice to the next
-    int k;           // this thread's k in the current slice
-    int K;
-    unsigned rowok;  // bit i: r_i < rows
+    int k;          // this thread's k in the current slice
+    unsigned rowok; // bit i: r_i < rows
 
-    __device__ __forceinline__ F32Operand(const float *g, int rows, int K_, long long ld, int row0, int tid) {
+    __device__ __forceinline__ F32Operand(const float *g, int rows, long long ld, int row0, int tid) {
         const int r = row0 + (KC ? (tid >> 3) : (tid & 31));
         k = KC ? (tid & 7) : (tid >> 5);
-        K = K_;
         p = g + (KC ? (long long)r * ld + k : (long long)k * ld + r);
-        step = KC ? 32 * ld : 32;
-        adv = KC ? F32_BK : F32_BK * ld;
         rowok = 0;
 #pragma unroll
         for (int i = 0; i < 4; i++)
             if (r + 32 * i < rows) rowok |= 1u << i;
     }
-    __device__ __forceinline__ void fetch(float (&v)[4]) const {
+    __device__ __forceinline__ void fetch(float (&v)[4], long long ld, int K) const {
+        const long long step = KC ? 32 * ld : 32; // from r_i to r_{i+1}
 #pragma unroll
         for (int i = 0; i < 4; i++) v[i] = ((rowok >> i) & 1) && k < K ? __ldg(p + i * step) : 0.f;
     }
-    __device__ __forceinline__ void next() {
-        p += adv;
+    __device__ __forceinline__ void next(long long ld) {
+        p += KC ? F32_BK : F32_BK * ld;
         k += F32_BK;
     }
 };
@@ -524,7 +549,8 @@ __device__ __forceinline__ void gemm_f32(void *C, const void *A, const void *B, 
     __shared__ __align__(16) float As[2][F32_BK * F32_PITCH];
     __shared__ __align__(16) float Bs[2][F32_BK * F32_PITCH];
     const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
-    const int m0 = blockIdx.x * F32_BM, n0 = blockIdx.y * F32_BN;
+    const int2 tile = raster(blockIdx.x, ((int)M + F32_BM - 1) / F32_BM, ((int)N + F32_BN - 1) / F32_BN);
+    const int m0 = tile.x * F32_BM, n0 = tile.y * F32_BN;
     const int iM = (int)M, iN = (int)N, iK = (int)K;
     const int nk = (iK + F32_BK - 1) / F32_BK;
 
@@ -537,11 +563,11 @@ __device__ __forceinline__ void gemm_f32(void *C, const void *A, const void *B, 
 #pragma unroll
             for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
 
-        F32Operand<!TA> opa(ga, iM, iK, lda, m0, tid);
-        F32Operand<TB> opb(gb, iN, iK, ldb, n0, tid);
+        F32Operand<!TA> opa(ga, iM, lda, m0, tid);
+        F32Operand<TB> opb(gb, iN, ldb, n0, tid);
         float ra[4], rb[4];
-        opa.fetch(ra);
-        opb.fetch(rb);
+        opa.fetch(ra, lda, iK);
+        opb.fetch(rb, ldb, iK);
         f32_stash<!TA>(As[0], ra, tid);
         f32_stash<TB>(Bs[0], rb, tid);
         __syncthreads();
@@ -550,10 +576,10 @@ __device__ __forceinline__ void gemm_f32(void *C, const void *A, const void *B, 
             const int cur = kt & 1;
             const bool more = kt + 1 < nk;
             if (more) {
-                opa.next();
-                opb.next();
-                opa.fetch(ra);
-                opb.fetch(rb);
+                opa.next(lda);
+                opb.next(ldb);
+                opa.fetch(ra, lda, iK);
+                opb.fetch(rb, ldb, iK);
             }
             const float *sa = As[cur], *sb = Bs[cur];
 // Unrolled by 2, not 8: a full unroll makes ptxas spill under the 128-register cap of two blocks per SM.
@@ -581,13 +607,19 @@ __device__ __forceinline__ void gemm_f32(void *C, const void *A, const void *B, 
             __syncthreads();
         }
 
-        // Each thread's outputs are runs of 4 columns: a half-warp writes 256 contiguous bytes of a row.
+        // Each thread's outputs are runs of 4 columns: a half-warp writes 256 contiguous bytes of a row. The
+        // block and thread indices are read again here (volatile reads the compiler cannot merge with the
+        // first ones), so that the epilogue's addresses are not computed before the main loop and kept live
+        // through it: that made ptxas spill at the 128-register cap.
+        const int2 et = raster(ctaid_x_volatile(), ((int)M + F32_BM - 1) / F32_BM, ((int)N + F32_BN - 1) / F32_BN);
+        const int etid = tid_x_volatile(), ex = etid & 15, ey = etid >> 4;
+        const int em0 = et.x * F32_BM, en0 = et.y * F32_BN;
         const Epilogue e = make_epilogue(C, bias, R, bz, M, N, ldc, sC, alpha, beta, rs, act, flags);
 #pragma unroll
         for (int i = 0; i < 8; i++) {
-            const int row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
-            epi_quad(e, row, n0 + tx * 4, make_float4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
-            epi_quad(e, row, n0 + 64 + tx * 4, make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]));
+            const int row = em0 + (i < 4 ? ey * 4 + i : 64 + ey * 4 + i - 4);
+            epi_quad(e, row, en0 + ex * 4, make_float4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+            epi_quad(e, row, en0 + 64 + ex * 4, make_float4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]));
         }
         // The loop's last barrier already separates this batch's reads from the next batch's first stores.
     }
