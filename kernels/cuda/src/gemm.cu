@@ -27,16 +27,16 @@
 //     row stride is 8 banks mod 32).
 // Operands whose rows are not 16-byte aligned (a leading dimension or base address that is not a multiple of
 // 16 bytes: flags bit 2 / 4 clear) are loaded element by element with bounds checks instead of cp.async.
-// Grid: x = ceil(M/BM) * ceil(N/BN) tiles in grouped order (raster below), z = min(batch, 65535) (a block loops
-// over the batches z, z+gridDim.z, ...). Dynamic shared memory: the larger of 4 stages x (A tile + B tile) and the BM x (BN+8) float32 tile the
-// epilogue goes through: "l" 68 KiB, "s" 48-52 KiB depending on the transposes (gemm.go's gemmSharedBytes), so
-// two blocks fit on an SM; ptxas -arch=sm_90 gives 95-128 registers (capped at 128 by __launch_bounds__(256, 2))
-// and no spills.
+// Grid: x = ceil(M/BM) * ceil(N/BN) tiles in grouped order (raster below), z = min(batch, 65535) (a block
+// loops over the batches z, z+gridDim.z, ...). Dynamic shared memory: the larger of 4 stages x (A tile +
+// B tile) and the BM x (BN+8) float32 tile the epilogue goes through: "l" 68 KiB, "s" 48-52 KiB depending on
+// the transposes (gemm.go's gemmSharedBytes), so two blocks fit on an SM. ptxas -arch=sm_90: 102-128
+// registers (capped at 128 by __launch_bounds__(256, 2)), no spills.
 //
 // SIMT kernel (nori_gemm_fp32_{nn,nt,tn,tt}): 256 threads, 128x128 tile, k-slice 8, each thread 8x8 outputs
 // (rows ty*4+{0..3} and 64+ty*4+{0..3}, the same for columns: float4 shared reads without conflicts). The next
 // k-slice is read from global memory into registers while the current one is multiplied (two shared buffers,
-// one barrier per slice). Static shared memory 16.5 KiB.
+// one barrier per slice). Static shared memory 16.5 KiB, 121-123 registers, two blocks per SM.
 //
 // Epilogue (every kernel, fp32 registers): v = alpha*acc + beta*C_old (read only when beta != 0) + bias[n];
 // v = act(v) (0 none, 1 ReLU, 2 SiLU v/(1+exp(-v)), 3 GELU-tanh as v/(1+exp(-2u)), u = sqrt(2/pi)(v+0.044715v^3),
@@ -46,7 +46,8 @@
 // has them in registers). Every row and column is bounds-checked.
 //
 // Kernel arguments (all 8 bytes): C, A, B, bias, R, M, N, K, lda, ldb, ldc, batch, strideA, strideB, strideC,
-// alpha, beta, rs, act, flags (1 C is bf16, 2 A rows 16-byte aligned, 4 B rows aligned, 8 C, R and bias aligned for 4-column accesses).
+// alpha, beta, rs, act, flags (1 C is bf16, 2 A rows 16-byte aligned, 4 B rows aligned, 8 C, R and bias
+// aligned for 4-column accesses).
 //
 // Measured speed: not yet run on a GPU (no GPU was lent to the session that wrote it).
 #include <cuda_bf16.h>
