@@ -599,8 +599,7 @@ def flash_bwd_kv_cta(blk, DP, BQ, dk, dv, gradBF16, dks, dvs, q, k, v, dob, dors
                     bb = ldsm_x4(sm, addr_bt(tQ, LDS, k2 * 16, dp * 16, lane), thr, trans=True)
                     dK[2 * dp] = mma16816(dK[2 * dp], da, bb[0], bb[1])
                     dK[2 * dp + 1] = mma16816(dK[2 * dp + 1], da, bb[2], bb[3])
-    if nblocks == 0:
-        sm.wait_group(0)
+    sm.wait_group(0)  # the kernel's cp_async_wait_all() after the loop (Nq = 0: K, V in flight)
     sm.done()
     es = 2 if gradBF16 else 4
     for r in range(2):
@@ -1144,6 +1143,28 @@ def main():
         except EmuError as e:
             fails += 1
             print("FAIL", name, "emulation error:", e)
+    # Nq = 0 (flashZeroKV): the dk/dv pass writes zeros and reads no query-side input
+    try:
+        B, H, Nk, D = 1, 2, 70, 64
+        s, q, k, v, qsc, dout = make_case(rng, B, H, 1, Nk, D, False, False)
+        pk = GMem("k_bf16", pack_rows_bf16(k, H, Nk, D, s["KStride"], B * H * Nk))
+        pv = GMem("v_bf16", pack_rows_bf16(v, H, Nk, D, s["VStride"], B * H * Nk))
+        dk = GMem("dk", np.full(B * H * Nk * D, np.nan, F32), output=True)
+        dv = GMem("dv", np.full(B * H * Nk * D, np.nan, F32), output=True)
+        ck = (H * Nk * D, Nk * D, D)
+        for by in range(B * H):
+            for bx in range(ceil_div(Nk, 64)):
+                flash_bwd_kv_cta((bx, by), 64, 64, dk, dv, False, ck, ck, None, pk, pv, None, 0, None, None, None, 0,
+                                 H, 0, Nk, D, (0, 0, 0), (H * Nk * D, Nk * D, D), (H * Nk * D, Nk * D, D), 1.0,
+                                 (2 * 64 + 4 * 64) * 72 * 2 + 2 * 4 * 64 * 4, rng)
+        check_written(dk)
+        check_written(dv)
+        ok = not dk.a.any() and not dv.a.any()
+        print("ok  " if ok else "FAIL", "flash dk/dv pass with Nq = 0 (zeros, no copy in flight at exit)")
+        fails += not ok
+    except EmuError as e:
+        fails += 1
+        print("FAIL flash dk/dv pass with Nq = 0: emulation error:", e)
     # (B, H, Nq, Nk, D, packed, qscale[, SMs]): SMs 1 packs several sequences into a CTA
     short_cases = [(3, 2, 5, 3, 16, True, True), (2, 1, 33, 33, 40, True, False), (1, 3, 7, 65, 33, False, True),
                    (7, 1, 9, 9, 8, True, True, 1)]

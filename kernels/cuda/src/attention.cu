@@ -516,6 +516,10 @@ __device__ __forceinline__ void flash_bwd_kv(void *dkp, void *dvp, long long gra
             }
         }
     }
+    // With Nq = 0 the loop never ran and K, V are still in flight: a CTA must
+    // not exit with cp.async copies pending (its shared memory is handed to
+    // the next CTA). Otherwise nothing is pending and this costs nothing.
+    cp_async_wait_all();
 
     // Rows g and g+8 of the warp's 16 keys.
 #pragma unroll
