@@ -5,19 +5,21 @@ import (
 	"sync"
 )
 
-// Row softmax and log-softmax, forward and backward, float32 data. The
-// arithmetic is ref.Softmax/SoftmaxGrad's (float64 from the float32 inputs,
-// rounded once) with two differences:
+// Row softmax and log-softmax, forward and backward, float32 data.
+//
+// Softmax forward runs on the multi-row kernels of softmax_rows.go (all
+// levels the same bits; algorithm and accuracy in softmax_exp.go).
+//
+// Log-softmax forward and the gradients follow ref.Softmax/SoftmaxGrad's
+// arithmetic (float64 from the float32 inputs, rounded once) with two
+// differences:
 //
 //   - the exponentials are the float32 kernel exp of exp.go applied to
 //     x - max, the subtraction compensated (TwoSum) so that the exponent is
 //     exact to float32 rounding: e_j within 1.3 ulp of exp(x_j - m) rounded;
 //   - row sums run in 16 float64 lanes (vecLanes, order below).
 //
-// Softmax output: e_j*float32(1/sum) rounded, within 3 ulp (2^-24 units,
-// relative) of ref's rounded output (1.3 for e_j, 0.5 for rounding 1/sum,
-// 0.5 for the product, 0.5 for ref's own rounding);
-// log-softmax output: that of ref up to the row sum's order (|diff| below
+// Log-softmax output: that of ref up to the row sum's order (|diff| below
 // 1e-15 relative before rounding, so almost always the same bits);
 // gradients: ref's formula with the lane sum (softmax), and, for
 // log-softmax, exp(y) from the float32 exp (within 2^-22 of |dy| +
@@ -180,48 +182,39 @@ func sumF64(k *vecKernels, acc *vecLanes, x []float32) float64 {
 var vecScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // Softmax computes rows [lo, hi) of dst = softmax(x) (log-softmax when log)
-// over rows of n elements, like ref.Softmax (accuracy above). dst may alias
-// x exactly.
+// over rows of n elements, like ref.Softmax (accuracy above and in
+// softmax_exp.go: softmax within 3.3 units of 2^-24 of the exact value;
+// elements more than 86 below their row's maximum give 0; a row holding a
+// NaN or an infinite maximum is NaN). dst may alias x exactly.
 func Softmax(dst, x []float32, n, lo, hi int, log bool) {
-	if n == 0 {
+	if n == 0 || hi <= lo {
+		return
+	}
+	if !log {
+		// One call for the block of rows (softmax_rows.go).
+		if f := smk().rows; f != nil {
+			f(dst[lo*n:hi*n], x[lo*n:hi*n], n)
+		} else {
+			softmaxRowsGo(dst[lo*n:hi*n], x[lo*n:hi*n], n)
+		}
 		return
 	}
 	k := vk()
-	if !log && k.softmaxRows != nil && n%16 == 0 && hi > lo {
-		// One call for the block of rows: the same bits as the loop below.
-		k.softmaxRows(dst[lo*n:hi*n], x[lo*n:hi*n], n)
-		return
+	acc := &new(vecAcc).a
+	scratch := vecScratch.Get().(*[]float32)
+	if cap(*scratch) < n {
+		*scratch = make([]float32, n)
 	}
-	st := new(vecAcc)
-	acc := &st.a
-	var scratch *[]float32
-	if log {
-		scratch = vecScratch.Get().(*[]float32)
-		if cap(*scratch) < n {
-			*scratch = make([]float32, n)
-		}
-		defer vecScratch.Put(scratch)
-	}
+	defer vecScratch.Put(scratch)
 	for r := lo; r < hi; r++ {
 		xr, dr := x[r*n:r*n+n], dst[r*n:r*n+n]
 		m := rowMax(k, xr)
 		*acc = vecLanes{}
-		if log {
-			k.expSubSum(acc, (*scratch)[:n], xr, m)
-			ls := math.Log(acc.tree())
-			b := vecBulk(n)
-			k.sub2F64(dr[:b], xr[:b], float64(m), ls)
-			sub2F64Go(dr[b:], xr[b:], float64(m), ls)
-			continue
-		}
-		k.expSubSum(acc, dr, xr, m)
-		// The scale is a float32 product by float32(1/sum): one float32
-		// operation per element instead of two conversions and a float64
-		// product (the multi-row kernels do the same).
-		inv := float32(1 / acc.tree())
-		for j := range dr {
-			dr[j] *= inv
-		}
+		k.expSubSum(acc, (*scratch)[:n], xr, m)
+		ls := math.Log(acc.tree())
+		b := vecBulk(n)
+		k.sub2F64(dr[:b], xr[:b], float64(m), ls)
+		sub2F64Go(dr[b:], xr[b:], float64(m), ls)
 	}
 }
 

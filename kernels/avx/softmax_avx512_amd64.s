@@ -45,32 +45,6 @@
 	VFMADD213PS Z25, Z2, Z1; \
 	VSCALEFPS Z5, Z1, Z1
 
-// EXPSUB_NC_Z: EXPSUB_Z without the clamp to [-174, 89], for callers whose
-// m is the row's maximum: then s = max(x, m-128) - m lies in [-128, 0] or
-// is NaN, where the clamp changes nothing (the same bits).
-#define EXPSUB_NC_Z \
-	VMAXPS Z0, Z31, Z0; \
-	VADDPS Z30, Z0, Z2; \
-	VSUBPS Z0, Z2, Z3; \
-	VSUBPS Z3, Z2, Z4; \
-	VSUBPS Z4, Z0, Z4; \
-	VSUBPS Z3, Z30, Z3; \
-	VADDPS Z3, Z4, Z4; \
-	VMULPS Z16, Z2, Z5; \
-	VRNDSCALEPS $0, Z5, Z5; \
-	VFNMADD231PS Z17, Z5, Z2; \
-	VFNMADD231PS Z18, Z5, Z2; \
-	VADDPS Z4, Z2, Z2; \
-	VMOVAPS Z19, Z1; \
-	VFMADD213PS Z20, Z2, Z1; \
-	VFMADD213PS Z21, Z2, Z1; \
-	VFMADD213PS Z22, Z2, Z1; \
-	VFMADD213PS Z23, Z2, Z1; \
-	VFMADD213PS Z24, Z2, Z1; \
-	VFMADD213PS Z25, Z2, Z1; \
-	VFMADD213PS Z25, Z2, Z1; \
-	VSCALEFPS Z5, Z1, Z1
-
 // func rowMaxAVX512(x []float32) float32
 // Maximum of a bulk row (x as VMAXPS's second source: a NaN element may or
 // may not win; the callers' exp sums turn NaN rows into NaN anyway).
@@ -295,94 +269,6 @@ tail:
 	VMOVUPS.Z (DX), K1, Z3
 	LSMGRAD_Z
 	VMOVUPS Z1, K1, (DI)
-done:
-	VZEROUPPER
-	RET
-
-// func softmaxRowsAVX512(dst, x []float32, n int)
-// Softmax over len(x)/n whole rows of n (a multiple of 16), one call per
-// block of rows: per row rowMaxAVX512's maximum, expSubSumAVX512's
-// exponentials and lane sums (without the clamp: EXPSUB_NC_Z), the vecLanes
-// tree, inv = float32(1/sum) and float32 products: the bits of Softmax's
-// row-by-row path,
-// without its per-row calls and Go tree. dst may alias x exactly.
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ x_base+24(FP), SI
-	MOVQ x_len+32(FP), BX
-	MOVQ n+48(FP), R9
-	SHRQ $4, R9
-	JZ done
-	EXP_CONSTS_Z
-	MOVQ $0x3ff0000000000000, AX
-	VMOVQ AX, X11
-row:
-	CMPQ BX, $0
-	JLE done
-	// maximum
-	MOVQ SI, DX
-	VMOVUPS (DX), Z0
-	ADDQ $64, DX
-	MOVQ R9, CX
-	DECQ CX
-	JZ mreduce
-mloop:
-	VMOVUPS (DX), Z1
-	VMAXPS Z1, Z0, Z0
-	ADDQ $64, DX
-	DECQ CX
-	JNZ mloop
-mreduce:
-	VEXTRACTF64X4 $1, Z0, Y1
-	VMAXPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VMAXPS X1, X0, X0
-	VPSHUFD $0x4e, X0, X1
-	VMAXPS X1, X0, X0
-	VPSHUFD $0xb1, X0, X1
-	VMAXPS X1, X0, X0
-	VBROADCASTSS X0, Z29
-	VPXORD Z28, Z29, Z30
-	VSUBPS.BCST ·vconst+VC_C128(SB), Z29, Z31
-	// exponentials and lane sums
-	VXORPD Z14, Z14, Z14
-	VXORPD Z15, Z15, Z15
-	MOVQ SI, DX
-	MOVQ DI, R8
-	MOVQ R9, CX
-eloop:
-	VMOVUPS (DX), Z0
-	EXPSUB_NC_Z
-	VMOVUPS Z1, (R8)
-	ACC16_Z(Z1, Y1)
-	ADDQ $64, DX
-	ADDQ $64, R8
-	DECQ CX
-	JNZ eloop
-	// tree, inv = 1/sum
-	VADDPD Z15, Z14, Z14
-	VEXTRACTF64X4 $1, Z14, Y15
-	VADDPD Y15, Y14, Y14
-	VEXTRACTF128 $1, Y14, X15
-	VADDPD X15, X14, X14
-	VPERMILPD $1, X14, X15
-	VADDSD X15, X14, X14
-	VDIVSD X14, X11, X14
-	VCVTSD2SS X14, X14, X14
-	VBROADCASTSS X14, Z9
-	// scale
-	MOVQ R9, CX
-sloop:
-	VMULPS (DI), Z9, Z0
-	VMOVUPS Z0, (DI)
-	ADDQ $64, DI
-	DECQ CX
-	JNZ sloop
-	MOVQ DX, SI
-	MOVQ R9, AX
-	SHLQ $4, AX
-	SUBQ AX, BX
-	JMP row
 done:
 	VZEROUPPER
 	RET
