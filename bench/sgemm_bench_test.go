@@ -17,9 +17,9 @@ import (
 // Sgemm benchmarks: nori's avx.Implementation against gonum's pure-Go
 // implementation and (with -tags openblas) OpenBLAS, on one and two threads.
 // The machine is shared, so the implementations are interleaved: every
-// benchmark iteration runs each of them once on the same operands, and the
-// rates come from the best (least disturbed) time of each over the
-// iterations. Metrics, all from the same run:
+// benchmark iteration runs each of them a few times back to back on the
+// same operands (see bestTimes), and the rates come from the best (least
+// disturbed) time of each over the iterations. Metrics, all from the same run:
 //
 //	<impl>_GFLOP/s  rate of each implementation
 //	nori/openblas   target >= 0.8 on one thread at n >= 512
@@ -96,10 +96,20 @@ func (o *gemmOperands) timeOnce(f sgemmFunc, threads int) float64 {
 	return time.Since(start).Seconds()
 }
 
-// bestTimes runs every case once per benchmark iteration (interleaved),
-// after one warm-up call each, and returns the least time of each case.
-// Cases with once set run in the first iteration only.
+// bestTimes runs every case back to back callsPerCase times per benchmark
+// iteration (the cases interleaved), after one warm-up call each, and
+// returns the least time of each case. Cases with once set run once, in the
+// first iteration only.
+//
+// Back-to-back calls measure each library with its threads in their working
+// state: OpenBLAS's threads spin for a while after each call (and would
+// compete for the CPUs with the next case's threads), nori's pool spins
+// briefly before parking; a single call right after the other library's
+// measured the other's leftover threads and the wake-up of parked ones
+// rather than the GEMM (2t/1t of either fell to ~1.0 in some runs on the
+// 2-vCPU dev machine). The first call of each block absorbs that.
 func bestTimes(b *testing.B, threads int, cases []timedCase) []float64 {
+	const callsPerCase = 3
 	best := make([]float64, len(cases))
 	for i, c := range cases {
 		if !c.once {
@@ -113,7 +123,13 @@ func bestTimes(b *testing.B, threads int, cases []timedCase) []float64 {
 			if c.once && it > 0 {
 				continue
 			}
-			best[i] = min(best[i], c.op.timeOnce(c.f, threads))
+			calls := callsPerCase
+			if c.once {
+				calls = 1
+			}
+			for range calls {
+				best[i] = min(best[i], c.op.timeOnce(c.f, threads))
+			}
 		}
 	}
 	return best
