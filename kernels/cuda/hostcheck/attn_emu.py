@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""attn_emu.py: host emulation of kernels/cuda/src/attention.cu and
-attention_short.cu (no GPU needed).
+"""attn_emu.py: host emulation of kernels/cuda/src/attention.cu (flash forward
+with split-KV and combine, both backward passes) and attention_short.cu
+(forward and backward), no GPU needed.
 
 Each kernel's per-thread code is ported line by line and executed for every
 thread of a CTA, phase by phase (between __syncthreads), vectorised over the
@@ -1014,6 +1015,216 @@ def attention_fwd_short(s, q32, k32, v32, qs32, scale, sms=132, rng=None):
     return out.a, lse.a, (g, qc)
 
 
+def fma_dot(sm, a_idx, b_idx, thr):
+    """dot(a, b, d) of attention_short.cu for each lane: a_idx, b_idx (L, d) float
+    indices into shared memory; fmaf chain in index order."""
+    a = sm.load_f32(a_idx, np.broadcast_to(thr[:, None], a_idx.shape))
+    b = sm.load_f32(b_idx, np.broadcast_to(thr[:, None], b_idx.shape))
+    x = np.zeros(a.shape[0], F32)
+    for c in range(a.shape[1]):
+        x = (a[:, c].astype(np.float64) * b[:, c] + x).astype(F32)
+    return x
+
+
+def short_bwd_cta(bx, dq, dk, dv, dqscale, dout, q, k, v, qscale, out, lse, BH, H, Nq, Nk, D, qst, kst, vst, scale, G,
+                  QC, smem_bytes, rng):
+    """nori_attention_short_bwd for one CTA (float32 GMem buffers)."""
+    kNW = 4
+    nk, d, ld = Nk, D, D | 1
+    need = 4 * (G * (4 * nk * ld + 2 * QC * ld + 3 * QC) + kNW * nk)
+    if smem_bytes < need:
+        raise EmuError(f"short bwd needs {need} bytes, launched with {smem_bytes}")
+    sm = Smem(smem_bytes, 128, rng)
+    sK = 0
+    sV = sK + G * nk * ld
+    sdK = sV + G * nk * ld
+    sdV = sdK + G * nk * ld
+    sQ = sdV + G * nk * ld
+    sO = sQ + G * QC * ld
+    sS = sO + G * QC * ld
+    sL = sS + G * QC
+    sD = sL + G * QC
+    sp = sD + G * QC
+    bh0 = bx * G
+    gc = min(G, BH - bh0)
+    short_load_kv(sm, sK, sV, k, v, bh0, gc, H, nk, d, ld, kst, vst)
+    for i0 in range(0, gc * nk * ld, 128):
+        idx = i0 + np.arange(128)
+        ok = idx < gc * nk * ld
+        sm.store_f32(sdK + idx[ok], np.arange(128)[ok], F32(0))
+        sm.store_f32(sdV + idx[ok], np.arange(128)[ok], F32(0))
+
+    def strided(n):  # (index, thread) pairs of "for (idx = threadIdx.x; idx < n; idx += 128)"
+        idx = np.arange(n)
+        return idx, idx % 128
+
+    for i0 in range(0, Nq, QC):
+        qc = min(QC, Nq - i0)
+        sm.sync()
+        for gi in range(gc):
+            bh = bh0 + gi
+            b, h = bh // H, bh % H
+            qh = b * qst[0] + h * qst[1]
+            oh = bh * Nq * D
+            idx, thr = strided(qc * d)
+            r, c = idx // d, idx % d
+            sm.store_f32(sQ + (gi * QC + r) * ld + c, thr, q.load(qh + (i0 + r) * qst[2] + c))
+            sm.store_f32(sO + (gi * QC + r) * ld + c, thr, dout.load(oh + (i0 + r) * D + c))
+        idx, thr = strided(gc * qc)
+        gi, r = idx // qc, idx % qc
+        row = (bh0 + gi) * Nq + i0 + r
+        sv = np.full(idx.shape, F32(scale), F32)
+        if qscale is not None:
+            sv = (scale * qscale.load(row).astype(np.float64)).astype(F32)
+        sm.store_f32(sS + gi * QC + r, thr, sv)
+        sm.store_f32(sL + gi * QC + r, thr, lse.load(row))
+        sm.sync()
+        # D_i, one warp per row (round by round)
+        for base in range(0, gc * qc, kNW):
+            for warp in range(kNW):
+                item = base + warp
+                if item >= gc * qc:
+                    continue
+                thr = warp * 32 + LANE
+                gi, r = item // qc, item % qc
+                row = (bh0 + gi) * Nq + i0 + r
+                acc = np.zeros(32, F32)
+                for c0 in range(0, d, 32):
+                    c = c0 + LANE
+                    okc = c < d
+                    g_ = sm.load_f32(sO + (gi * QC + r) * ld + c[okc], thr[okc])
+                    o_ = out.load(row * D + c[okc])
+                    acc[okc] = (g_.astype(np.float64) * o_ + acc[okc]).astype(F32)
+                for off in (16, 8, 4, 2, 1):
+                    acc = (acc + shfl_xor(acc, off)).astype(F32)
+                sm.store_f32(np.array([sD + gi * QC + r]), np.array([thr[0]]), acc[0])
+        sm.sync()
+        nitems = gc * (qc + nk)
+        for base in range(0, nitems, kNW):
+            for warp in range(kNW):
+                item = base + warp
+                if item >= nitems:
+                    continue
+                thr = warp * 32 + LANE
+                if item < gc * qc:
+                    gi, r = item // qc, item % qc
+                    row = (bh0 + gi) * Nq + i0 + r
+                    Qr, Or = sQ + (gi * QC + r) * ld, sO + (gi * QC + r) * ld
+                    Kg, Vg = sK + gi * nk * ld, sV + gi * nk * ld
+                    t_ = np.array([gi * QC + r])
+                    sv = sm.load_f32(sS + t_, thr[:1])[0]
+                    lv = sm.load_f32(sL + t_, thr[:1])[0]
+                    Dd = sm.load_f32(sD + t_, thr[:1])[0]
+                    sa = np.zeros(32, F32)
+                    sb = np.zeros(32, F32)
+                    sc = np.zeros(32, F32)
+                    se = np.zeros(32, F32)
+                    wp = sp + warp * nk
+                    for u in range(4):
+                        j = LANE + 32 * u
+                        ok = j < nk
+                        if not ok.any():
+                            continue
+                        L = thr[ok]
+                        cc = np.arange(d)
+                        x = fma_dot(sm, np.broadcast_to(Qr + cc, (L.size, d)), (Kg + j[ok] * ld)[:, None] + cc, L)
+                        dp = fma_dot(sm, np.broadcast_to(Or + cc, (L.size, d)), (Vg + j[ok] * ld)[:, None] + cc, L)
+                        p = np.exp((sv * x - lv).astype(F32), dtype=F32)
+                        ds = (p * (dp - Dd).astype(F32)).astype(F32)
+                        sa[ok] = (ds.astype(np.float64) * x + sa[ok]).astype(F32)
+                        sb[ok] = (sb[ok] + ds).astype(F32)
+                        sc[ok] = (p.astype(np.float64) * x + sc[ok]).astype(F32)
+                        se[ok] = (se[ok] + p).astype(F32)
+                        sm.store_f32(wp + j[ok], L, ds)
+                    sums = []
+                    for x_ in (sa, sb, sc, se):
+                        for off in (16, 8, 4, 2, 1):
+                            x_ = (x_ + shfl_xor(x_, off)).astype(F32)
+                        sums.append(x_)
+                    sm.syncwarp([warp])
+                    for c0 in range(0, d, 32):
+                        c = c0 + LANE
+                        okc = c < d
+                        L = thr[okc]
+                        pw = sm.load_f32(np.broadcast_to(wp + np.arange(nk), (L.size, nk)),
+                                         np.broadcast_to(L[:, None], (L.size, nk)))
+                        kv = sm.load_f32(Kg + np.arange(nk)[None, :] * ld + c[okc][:, None],
+                                         np.broadcast_to(L[:, None], (L.size, nk)))
+                        acc = np.zeros(L.size, F32)
+                        for jj in range(nk):
+                            acc = (pw[:, jj].astype(np.float64) * kv[:, jj] + acc).astype(F32)
+                        dq.store(row * D + c[okc], (sv * acc).astype(F32))
+                    if dqscale is not None:
+                        a_, b_, c_, e_ = (float(x_[0]) for x_ in sums)
+                        with np.errstate(invalid="ignore", divide="ignore"):
+                            dqscale.store(np.array([row]), np.array([F32(scale * (a_ - b_ * (c_ / e_)))]))
+                    sm.syncwarp([warp])
+                else:
+                    it = item - gc * qc
+                    gi, j = it // nk, it % nk
+                    Kj, Vj = sK + (gi * nk + j) * ld, sV + (gi * nk + j) * ld
+                    p = np.zeros(32, F32)
+                    w = np.zeros(32, F32)
+                    ok = LANE < qc
+                    L = thr[ok]
+                    t_ = gi * QC + LANE[ok]
+                    cc = np.arange(d)
+                    x = fma_dot(sm, (sQ + t_ * ld)[:, None] + cc, np.broadcast_to(Kj + cc, (L.size, d)), L)
+                    dp = fma_dot(sm, (sO + t_ * ld)[:, None] + cc, np.broadcast_to(Vj + cc, (L.size, d)), L)
+                    st = sm.load_f32(sS + t_, L)
+                    p[ok] = np.exp((st * x - sm.load_f32(sL + t_, L)).astype(F32), dtype=F32)
+                    w[ok] = (st * (p[ok] * (dp - sm.load_f32(sD + t_, L)).astype(F32)).astype(F32)).astype(F32)
+                    gK, gV = sdK + (gi * nk + j) * ld, sdV + (gi * nk + j) * ld
+                    Qg, Og = sQ + gi * QC * ld, sO + gi * QC * ld
+                    for c0 in range(0, d, 32):
+                        c = c0 + LANE
+                        okc = c < d
+                        L2 = thr[okc]
+                        av = np.zeros(L2.size, F32)
+                        ak = np.zeros(L2.size, F32)
+                        for r in range(qc):
+                            og = sm.load_f32(Og + r * ld + c[okc], L2)
+                            qg = sm.load_f32(Qg + r * ld + c[okc], L2)
+                            av = (np.float64(p[r]) * og + av).astype(F32)
+                            ak = (np.float64(w[r]) * qg + ak).astype(F32)
+                        old_v = sm.load_f32(gV + c[okc], L2)
+                        sm.store_f32(gV + c[okc], L2, (old_v + av).astype(F32))
+                        old_k = sm.load_f32(gK + c[okc], L2)
+                        sm.store_f32(gK + c[okc], L2, (old_k + ak).astype(F32))
+    sm.sync()
+    for gi in range(gc):
+        bh = bh0 + gi
+        idx, thr = strided(nk * d)
+        j, c = idx // d, idx % d
+        dk.store((bh * Nk + j) * D + c, sm.load_f32(sdK + (gi * nk + j) * ld + c, thr))
+        dv.store((bh * Nk + j) * D + c, sm.load_f32(sdV + (gi * nk + j) * ld + c, thr))
+
+
+def attention_bwd_short(s, q32, k32, v32, qs32, dout32, out32, lse32, scale, want_dqs, sms=132, rng=None):
+    B, H, Nq, Nk, D = s["B"], s["H"], s["Nq"], s["Nk"], s["D"]
+    bh = B * H
+    ld = D | 1
+    qc = max(1, min(Nq, 32))
+    nbytes = lambda g: 4 * (g * (4 * Nk * ld + 2 * qc * ld + 3 * qc) + 4 * Nk)
+    fixed = nbytes(0)
+    g = max(1, min(16, (48 * 1024 - fixed) // max(nbytes(1) - fixed, 1)))
+    g = max(1, min(g, bh // (2 * max(sms, 1))))
+    rows = bh * Nq
+    dq = GMem("dq", np.full(rows * D, np.nan, F32), output=True)
+    dk = GMem("dk", np.full(bh * Nk * D, np.nan, F32), output=True)
+    dv = GMem("dv", np.full(bh * Nk * D, np.nan, F32), output=True)
+    dqs = GMem("dqscale", np.full(rows, np.nan, F32), output=True) if want_dqs else None
+    q, k, v = GMem("q", q32), GMem("k", k32), GMem("v", v32)
+    qscale = GMem("qscale", qs32) if qs32 is not None else None
+    dout, out, lse = GMem("dout", dout32), GMem("out", out32), GMem("lse", lse32)
+    for bx in range(ceil_div(bh, g)):
+        short_bwd_cta(bx, dq, dk, dv, dqs, dout, q, k, v, qscale, out, lse, bh, H, Nq, Nk, D, s["QStride"],
+                      s["KStride"], s["VStride"], scale, g, qc, nbytes(g), rng)
+    for x in (dq, dk, dv) + ((dqs,) if dqs else ()):
+        check_written(x)
+    return dq.a, dk.a, dv.a, (dqs.a if dqs else None), (g, qc)
+
+
 # ---------------------------------------------------------------- cases and reference
 
 
@@ -1178,9 +1389,15 @@ def main():
             out, lse, plan = attention_fwd_short(s, q, k, v, qsc, scale, sms=(sms or [132])[0], rng=rng)
             ref_u = reference(s, q, k, v, qsc, dout, scale, False)
             errs = {"out": rel_err(out, ref_u[0]), "lse": lse_err(lse, ref_u[1])}
+            dq, dk, dv, dqs, bplan = attention_bwd_short(s, q, k, v, qsc, dout, out, lse, scale, qs,
+                                                        sms=(sms or [132])[0], rng=rng)
+            plan = plan + bplan
+            for nm, got, i in (("dq", dq, 2), ("dk", dk, 3), ("dv", dv, 4), ("dqscale", dqs, 5)):
+                if got is not None:
+                    errs[nm] = rel_err(got, ref_u[i])
             ok = all(e <= TOL_SHORT for e in errs.values())
             fails += not ok
-            print(("ok  " if ok else "FAIL"), name, f"plan(G, QC)={plan}",
+            print(("ok  " if ok else "FAIL"), name, f"plan(G, QC; bwd G, QC)={plan}",
                   " ".join(f"{k_}={e:.2e}" for k_, e in errs.items()))
         except EmuError as e:
             fails += 1
