@@ -130,9 +130,9 @@ func BenchmarkVectorLayerNorm(b *testing.B) {
 	gamma, beta := vbRand(n, 4, 1, 0.2), vbRand(n, 5, 0, 0.2)
 	out, mean, rstd, dx := make([]float32, rows*n), make([]float32, rows), make([]float32, rows), make([]float32, rows*n)
 	dg, db := make([]float64, n), make([]float64, n)
-	avx.LayerNorm(out, mean, rstd, x, gamma, beta, n, 0, rows, eps)
+	avx.LayerNormRows(out, mean, rstd, x, gamma, beta, n, 0, rows, eps)
 	b.Run("fwd/4096x128", func(b *testing.B) {
-		vbRun(b, 8*rows*n, func() { avx.LayerNorm(out, mean, rstd, x, gamma, beta, n, 0, rows, eps) },
+		vbRun(b, 8*rows*n, func() { avx.LayerNormRows(out, mean, rstd, x, gamma, beta, n, 0, rows, eps) },
 			func() { ref.LayerNorm(out, mean, rstd, x, gamma, beta, n, 0, rows, eps) })
 	})
 	b.Run("bwd/4096x128", func(b *testing.B) {

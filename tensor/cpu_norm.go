@@ -94,7 +94,7 @@ func layerNormCPU[T Float](dst, mean, rstd, x, gamma, beta *Tensor, eps float64)
 	g, b := optData[T](gamma), optData[T](beta)
 	if d32, ok := simd32(d); ok {
 		mu32, rs32, x32, g32, b32 := f32s(mu), f32s(rs), f32s(xs), f32s(g), f32s(b)
-		Parallel(rowCount(x.shape), grainRows(n), func(lo, hi int) { avx.LayerNorm(d32, mu32, rs32, x32, g32, b32, n, lo, hi, eps) })
+		Parallel(rowCount(x.shape), grainRows(n), func(lo, hi int) { avx.LayerNormRows(d32, mu32, rs32, x32, g32, b32, n, lo, hi, eps) })
 		return
 	}
 	Parallel(rowCount(x.shape), grainRows(n), func(lo, hi int) { ref.LayerNorm(d, mu, rs, xs, g, b, n, lo, hi, eps) })

@@ -253,15 +253,16 @@ block:
 
 	// Sweep 1: maxima, NaN checks, M - k and thresholds per row; a flag
 	// per group with a special row.
-	MOVQ SI, R15
-	XORQ R11, R11          // frame offset of the group's first row (4 bytes a row)
+	XORQ R11, R11          // the group's first row in the block
 s1group:
 	VBROADCASTSS SMC(SM_NEGINF), Z0
 	VMOVAPS Z0, Z1
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
 	VPXORD Z7, Z7, Z7
-	MOVQ R15, DX
+	MOVQ R11, DX
+	IMULQ R8, DX
+	ADDQ SI, DX
 	MOVQ R9, CX
 	TESTQ CX, CX
 	JZ s1tail
@@ -310,7 +311,6 @@ s1red:
 	VMOVUPS X7, F_MK(SP)(R11*4)
 	VSUBPS.BCST SMC(SM_FLUSH), X0, X7
 	VMOVUPS X7, F_THR(SP)(R11*4)
-	LEAQ (R15)(R8*4), R15
 	ADDQ $4, R11
 	CMPQ R11, R14
 	JLT s1group
