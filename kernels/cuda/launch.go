@@ -80,6 +80,9 @@ func (r *Runtime) Launch(module, name string, grid, block Dim3, sharedBytes int,
 	if grid.X <= 0 || grid.Y <= 0 || grid.Z <= 0 || block.X <= 0 || block.Y <= 0 || block.Z <= 0 {
 		return fmt.Errorf("cuda: %s.%s launched with grid %v block %v", module, name, grid, block)
 	}
+	if grid.X > 1<<31-1 || grid.Y > 65535 || grid.Z > 65535 {
+		return fmt.Errorf("cuda: %s.%s grid %v exceeds the limits (x < 2^31, y and z <= 65535)", module, name, grid)
+	}
 	if t := block.X * block.Y * block.Z; t > 1024 {
 		return fmt.Errorf("cuda: %s.%s block of %d threads (max 1024)", module, name, t)
 	}
