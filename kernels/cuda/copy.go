@@ -46,7 +46,7 @@ func (r *Runtime) CopyStrided(dst Ptr, dl Layout, dstDT DType, src Ptr, sl Layou
 		size := int64(dstDT.Size())
 		return r.CopyDtoD(f.offsetPtr(0, dst, dstDT.Size()), f.offsetPtr(1, src, srcDT.Size()), n*size)
 	}
-	kernel := fmt.Sprintf("nori_copy_%v_to_%v", srcDT, dstDT)
+	kernel := copyKernel(srcDT, dstDT)
 	return f.slabs(func(p flatLayout) error {
 		args := p.args(make([]any, 0, 28))
 		args = p.operandArgs(args, 0, dst, dstDT.Size())

@@ -14,42 +14,6 @@ import (
 // float64 evaluation are the reference's (see the .cu header). Measured
 // speed: not yet run on a GPU.
 
-// unaryKernels names the kernel of each ref.UnaryOp (entries
-// nori_elementwise_unary_<name>[_contig] and nori_elementwise_grad_<name>[_contig]).
-var unaryKernels = map[ref.UnaryOp]string{
-	ref.OpNeg:       "neg",
-	ref.OpExp:       "exp",
-	ref.OpLog:       "log",
-	ref.OpTanh:      "tanh",
-	ref.OpSigmoid:   "sigmoid",
-	ref.OpSiLU:      "silu",
-	ref.OpReLU:      "relu",
-	ref.OpGELUTanh:  "gelu_tanh",
-	ref.OpGELUErf:   "gelu_erf",
-	ref.OpSqrt:      "sqrt",
-	ref.OpSquare:    "square",
-	ref.OpAbs:       "abs",
-	ref.OpScale:     "scale",
-	ref.OpAddScalar: "add_scalar",
-	ref.OpPowScalar: "pow_scalar",
-	ref.OpClampMin:  "clamp_min",
-	ref.OpClampMax:  "clamp_max",
-}
-
-// binaryKernels names the kernel of each ref.BinaryOp.
-var binaryKernels = map[ref.BinaryOp]string{
-	ref.OpAdd:     "add",
-	ref.OpSub:     "sub",
-	ref.OpMul:     "mul",
-	ref.OpDiv:     "div",
-	ref.OpMaximum: "maximum",
-	ref.OpMinimum: "minimum",
-	ref.OpEq:      "eq",
-	ref.OpPow:     "pow",
-}
-
-const ewBlock = 256
-
 // launchStrided runs a strided elementwise entry over f in slabs of fewer
 // than 2^31 elements: parameters n, rank, dims, then per operand pointer and
 // strides (float32 operands), then extra.
@@ -68,11 +32,6 @@ func (r *Runtime) launchStrided(kernel string, f flatLayout, bases []Ptr, extra 
 // contigGrid sizes a `_contig` launch (four elements per thread).
 func (r *Runtime) contigGrid(n int64) Dim3 {
 	return r.elementwiseGrid(int(min((n+3)/4, 1<<30)), ewBlock)
-}
-
-// offsetPtr is base advanced by the layout offset of operand j in f.
-func (f *flatLayout) offsetPtr(j int, base Ptr, elemSize int) Ptr {
-	return base.Add(f.offsets[j] * int64(elemSize))
 }
 
 // Unary computes dst = op(a, p) for op a ref.UnaryOp: dst is n contiguous
@@ -195,15 +154,9 @@ func (r *Runtime) Where(dst Ptr, dl Layout, cond Ptr, cl Layout, a Ptr, al Layou
 	return r.launchStrided("nori_elementwise_where", f, []Ptr{dst, cond, a, b})
 }
 
-// contiguousLike returns the contiguous layout (offset 0) of l's shape.
-func contiguousLike(l Layout) Layout {
-	c := Layout{Rank: l.Rank, Shape: l.Shape}
-	s := int64(1)
-	for k := l.Rank - 1; k >= 0; k-- {
-		c.Strides[k] = s
-		s *= l.Shape[k]
-	}
-	return c
+// offsetPtr is base advanced by the layout offset of operand j in f.
+func (f *flatLayout) offsetPtr(j int, base Ptr, elemSize int) Ptr {
+	return base.Add(f.offsets[j] * int64(elemSize))
 }
 
 // operandArgs appends operand j's pointer (base advanced to its offset) and

@@ -17,15 +17,6 @@ import (
 // float32 results agree with the CPU's to rounding (in practice to the last
 // bit except near ties). Measured speed: not yet run on a GPU.
 
-// Reduce ops (tensor.ReduceOp's values).
-const (
-	ReduceSum  = 0
-	ReduceMean = 1
-	ReduceMax  = 2
-)
-
-var reduceNames = [...]string{ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max"}
-
 // Reduce reduces a (layout al, float32) over the axes marked in axes
 // (indices < al.Rank) into dst, contiguous with a's shape with those axes
 // set to 1. op is ReduceSum, ReduceMean or ReduceMax. A reduction over an
