@@ -76,8 +76,9 @@ func (p Precision) String() string {
 // when Beta == 0). Bias is an optional [N] float32 vector (0: none). The
 // residual R is optional float32 in C's layout (LdC, StrideC; 0: none); it
 // may be the same buffer as a float32 C (each element is read, then written,
-// by the same thread). C is float32, or bf16 (rounded to nearest even) when
-// OutBF16, which requires Beta == 0. C must not overlap A or B.
+// by the same thread) but must not overlap C otherwise, nor may Bias. C is
+// float32, or bf16 (rounded to nearest even) when OutBF16, which requires
+// Beta == 0. C must not overlap A or B.
 type Gemm struct {
 	M, N, K                   int
 	TransA, TransB            bool
@@ -165,9 +166,19 @@ func (r *Runtime) GemmRun(g Gemm, c, a, b Ptr) error {
 			return fmt.Errorf("cuda: gemm: %s at %#x is not aligned to its %d-byte elements", p.name, uint64(p.p), p.align)
 		}
 	}
-	if overlaps(c, g.footprint(g.M, g.N, g.LdC, g.StrideC)*int64(outElem), a, g.footprintA()*int64(elem)) ||
-		overlaps(c, g.footprint(g.M, g.N, g.LdC, g.StrideC)*int64(outElem), b, g.footprintB()*int64(elem)) {
+	cSpan := g.footprint(g.M, g.N, g.LdC, g.StrideC)
+	if overlaps(c, cSpan*int64(outElem), a, g.footprintA()*int64(elem)) ||
+		overlaps(c, cSpan*int64(outElem), b, g.footprintB()*int64(elem)) {
 		return fmt.Errorf("cuda: gemm: C overlaps A or B")
+	}
+	// The epilogue reads R[m,n] and Bias[n] in the thread that writes
+	// C[m,n]: a residual that is C itself is fine, any other overlap with C
+	// would read elements other threads are writing.
+	if g.Residual != 0 && g.Residual != c && overlaps(c, cSpan*int64(outElem), g.Residual, cSpan*4) {
+		return fmt.Errorf("cuda: gemm: the residual at %#x overlaps C at %#x without being C itself", uint64(g.Residual), uint64(c))
+	}
+	if g.Bias != 0 && overlaps(c, cSpan*int64(outElem), g.Bias, int64(g.N)*4) {
+		return fmt.Errorf("cuda: gemm: Bias overlaps C")
 	}
 
 	flags := 0

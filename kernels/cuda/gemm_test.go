@@ -37,6 +37,7 @@ type gemmCase struct {
 	residual bool
 	inPlace  bool // the residual is C itself (C holds the residual on entry)
 	padLd    int  // added to every tight leading dimension
+	offset   int  // elements added to the base addresses of A, B and C (views: not 16-byte aligned)
 }
 
 func (tc gemmCase) String() string {
@@ -58,6 +59,9 @@ func (tc gemmCase) String() string {
 	}
 	if g.OutBF16 {
 		s += " out=bf16"
+	}
+	if tc.offset != 0 {
+		s += fmt.Sprintf(" offset=%d", tc.offset)
 	}
 	if gemmTileOverride != "" && g.Prec != PrecFP32 {
 		s += " tile=" + gemmTileOverride
@@ -134,24 +138,31 @@ func runGemmCase(t *testing.T, r *Runtime, tc gemmCase, seed uint64) {
 	nA, nB := g.footprintA(), g.footprintB()
 	nC := g.footprint(g.M, g.N, g.LdC, g.StrideC)
 
-	// Inputs: the values the kernel multiplies, as float32.
+	// Inputs: the values the kernel multiplies, as float32. With an offset,
+	// each buffer starts with tc.offset NaN elements before the matrices.
+	off := tc.offset
 	a32 := randn(seed, int(nA))
 	b32 := randn(seed+1, int(nB))
-	var pa, pb Ptr
+	var pa0, pb0 Ptr // the allocations
+	elem := 4
 	switch g.Prec {
 	case PrecBF16:
-		ha, hb := make([]uint16, nA), make([]uint16, nB)
+		elem = 2
+		ha, hb := make([]uint16, off+int(nA)), make([]uint16, off+int(nB))
+		for i := 0; i < off; i++ {
+			ha[i], hb[i] = 0x7fc1, 0x7fc1
+		}
 		for i := range a32 {
-			ha[i] = bf16RNE(a32[i])
-			a32[i] = bf16ToF32(ha[i])
+			ha[off+i] = bf16RNE(a32[i])
+			a32[i] = bf16ToF32(ha[off+i])
 		}
 		for i := range b32 {
-			hb[i] = bf16RNE(b32[i])
-			b32[i] = bf16ToF32(hb[i])
+			hb[off+i] = bf16RNE(b32[i])
+			b32[i] = bf16ToF32(hb[off+i])
 		}
-		pa, pb = uploadBF16(t, r, ha), uploadBF16(t, r, hb)
+		pa0, pb0 = uploadBF16(t, r, ha), uploadBF16(t, r, hb)
 	default:
-		pa, pb = upload(t, r, a32), upload(t, r, b32)
+		pa0, pb0 = upload(t, r, append(gemmNaNs(off), a32...)), upload(t, r, append(gemmNaNs(off), b32...))
 		if g.Prec == PrecTF32 {
 			for i := range a32 {
 				a32[i] = tf32RNA(a32[i])
@@ -161,21 +172,22 @@ func runGemmCase(t *testing.T, r *Runtime, tc gemmCase, seed uint64) {
 			}
 		}
 	}
-	defer freeAll(t, r, pa, pb)
+	defer freeAll(t, r, pa0, pb0)
+	pa, pb := pa0.Add(int64(off*elem)), pb0.Add(int64(off*elem))
 
 	// inside reports whether element i of C's buffer belongs to a matrix,
 	// and which (batch, row, column).
 	inside := func(i int64) (bz, m, n int, ok bool) {
 		bz = 0
-		off := i
+		rel := i
 		if g.Batch > 1 {
 			bz = int(i / g.StrideC)
 			if bz >= g.Batch {
 				bz = g.Batch - 1
 			}
-			off = i - int64(bz)*g.StrideC
+			rel = i - int64(bz)*g.StrideC
 		}
-		m, n = int(off/int64(g.LdC)), int(off%int64(g.LdC))
+		m, n = int(rel/int64(g.LdC)), int(rel%int64(g.LdC))
 		return bz, m, n, m < g.M && n < g.N
 	}
 
@@ -189,16 +201,21 @@ func runGemmCase(t *testing.T, r *Runtime, tc gemmCase, seed uint64) {
 			}
 		}
 	}
-	var pc Ptr
+	var pc0 Ptr
+	outElem := 4
+	if g.OutBF16 {
+		outElem = 2
+	}
 	switch {
 	case cOld != nil:
-		pc = upload(t, r, cOld)
+		pc0 = upload(t, r, append(gemmNaNs(off), cOld...))
 	case g.OutBF16:
-		pc = gemmPoisonBF16(t, r, int(nC))
+		pc0 = gemmPoisonBF16(t, r, off+int(nC))
 	default:
-		pc = poisoned(t, r, int(nC))
+		pc0 = poisoned(t, r, off+int(nC))
 	}
-	defer freeAll(t, r, pc)
+	defer freeAll(t, r, pc0)
+	pc := pc0.Add(int64(off * outElem))
 	var bias, res []float32
 	if tc.bias {
 		bias = randn(seed+3, g.N)
@@ -222,13 +239,21 @@ func runGemmCase(t *testing.T, r *Runtime, tc gemmCase, seed uint64) {
 	var got []float32
 	var gotBits []uint32
 	if g.OutBF16 {
-		h := downloadBF16(t, r, pc, int(nC))
-		got = make([]float32, nC)
+		h := downloadBF16(t, r, pc0, off+int(nC))
+		got = make([]float32, off+int(nC))
 		for i := range h {
 			got[i] = bf16ToF32(h[i])
 		}
 	} else {
-		got = download(t, r, pc, int(nC))
+		got = download(t, r, pc0, off+int(nC))
+	}
+	for i := 0; i < off; i++ {
+		if !math.IsNaN(float64(got[i])) {
+			t.Errorf("%v: element %d before C's base address was written: %g", tc, i-off, got[i])
+		}
+	}
+	got = got[off:]
+	if !g.OutBF16 {
 		gotBits = make([]uint32, nC)
 		for i, v := range got {
 			gotBits[i] = math.Float32bits(v)
@@ -316,13 +341,22 @@ func runGemmCase(t *testing.T, r *Runtime, tc gemmCase, seed uint64) {
 		if err := r.GemmRun(g, pc, pa, pb); err != nil {
 			t.Fatal(err)
 		}
-		again := download(t, r, pc, int(nC))
+		again := download(t, r, pc0, off+int(nC))[off:]
 		for i, v := range again {
 			if math.Float32bits(v) != gotBits[i] {
 				t.Fatalf("%v: second run differs at element %d: %g vs %g", tc, i, v, got[i])
 			}
 		}
 	}
+}
+
+// gemmNaNs returns n float32 NaNs.
+func gemmNaNs(n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	return x
 }
 
 // footprintOne is the element span of one matrix of A (a) or B (!a).
@@ -367,7 +401,8 @@ func gemmEpilogue(i int, tc gemmCase) gemmCase {
 
 // TestGemm sweeps precisions, transposes, awkward sizes, leading-dimension
 // paddings (tight, +8 elements, +3: the last two keep or break 16-byte row
-// alignment) and both tensor-core tiles, with a different epilogue per case.
+// alignment), base addresses one element past 16-byte alignment (views) and
+// both tensor-core tiles, with a different epilogue per case.
 func TestGemm(t *testing.T) {
 	r := testRuntime(t)
 	sizes := [][3]int{{1, 1, 1}, {7, 7, 7}, {63, 65, 127}, {129, 127, 65}, {1000, 129, 63}, {65, 1000, 8}, {127, 63, 1000}, {128, 128, 64}, {1100, 260, 40}}
@@ -382,7 +417,7 @@ func TestGemm(t *testing.T) {
 			for tr := 0; tr < 4; tr++ {
 				for si, sz := range sizes {
 					pad := []int{0, 8, 3}[(si+tr)%3]
-					tc := gemmCase{g: Gemm{M: sz[0], N: sz[1], K: sz[2], TransA: tr&1 != 0, TransB: tr&2 != 0, Prec: prec}, padLd: pad}
+					tc := gemmCase{g: Gemm{M: sz[0], N: sz[1], K: sz[2], TransA: tr&1 != 0, TransB: tr&2 != 0, Prec: prec}, padLd: pad, offset: si % 3 / 2}
 					tc = gemmEpilogue(i, tc)
 					i++
 					runGemmCase(t, r, tc, uint64(1000*i))
@@ -488,6 +523,16 @@ func TestGemmErrors(t *testing.T) {
 	}
 	if err := r.GemmRun(ok, 1<<20+2, 2<<20, 3<<20); err == nil || !strings.Contains(err.Error(), "not aligned") {
 		t.Errorf("misaligned float32 C: %v", err)
+	}
+	shifted := ok
+	shifted.Residual, shifted.ResidualScale = 1<<20+4, 1
+	if err := r.GemmRun(shifted, 1<<20, 2<<20, 3<<20); err == nil || !strings.Contains(err.Error(), "without being C itself") {
+		t.Errorf("residual overlapping C: %v", err)
+	}
+	biased := ok
+	biased.Bias = 1<<20 + 16
+	if err := r.GemmRun(biased, 1<<20, 2<<20, 3<<20); err == nil || !strings.Contains(err.Error(), "Bias overlaps C") {
+		t.Errorf("bias inside C: %v", err)
 	}
 	bf := ok
 	bf.OutBF16, bf.Residual, bf.ResidualScale = true, 1<<20, 1
