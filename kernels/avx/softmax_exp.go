@@ -31,8 +31,31 @@ import "math"
 // Accuracy (TestSoftmaxExpAccuracy: every float32 in [-87.3, 88.7] whose
 // low 9 bits are clear (2^23 points), plus a dense sweep of [-1, 1],
 // against math.Exp in float64): e_j within smExpMaxErr of exp(x_j)*2^-k,
-// relative. Softmax outputs are e_j*float32(1/sum) with float64 lane sums
-// (softmax.go): within 3 ulp of ref's rounded result.
+// relative.
+//
+// Softmax output and its error bound (smOutErr). All in float32, as
+// PyTorch's CPU softmax: s = the smLanes sum of the e_j (16 lanes, then a
+// 4-level tree), inv = RN(1/s), y_j = RN(e_j*inv). With u = 2^-24, eps =
+// smExpMaxErr, E_j = exp(x_j)*2^-k exactly and S = sum E_j:
+//
+//   - e_j = E_j(1+d_j), |d_j| <= eps;
+//   - every term of s passes through at most h(n) = ceil(n/16) + 3
+//     roundings (ceil(n/16) - 1 lane additions, the first one into a zero
+//     lane being exact, then 4 tree levels), and all terms are >= 0, so
+//     s = (sum e_j)(1+t), |t| <= g(h) = h*u/(1 - h*u) (Higham, Thm 4.3);
+//   - the elements flushed to 0 (below m - 86) drop less than n*e^-86 of S;
+//   - inv and the product add one rounding each (|r| <= u).
+//
+// Hence |y_j - E_j/S| <= B(n) * E_j/S with
+//
+//	B(n) = (1+eps)(1+u)^2 / ((1-eps)(1-g(h(n)))(1-n*e^-86)) - 1
+//	     ~ (ceil(n/16) + 3 + 2 + 2*1.3) * 2^-24,
+//
+// 15.6 units of 2^-24 at n = 128 and 68.6 at n = 1000: a worst case
+// (all roundings of the sum in one direction); the measured errors are a
+// few units (TestSoftmaxRowsVsRef logs them). Outputs below 2^-126
+// (possible only near the flush threshold: y_j >= e^-86/n) are subnormal
+// and carry an absolute error of up to 2^-150 besides.
 
 // Constants of the softmax exponential.
 const (
@@ -50,8 +73,14 @@ const (
 // units of 2^-24 at x = -26.708 (TestSoftmaxExpAccuracy).
 const smExpMaxErr = 1.3 * 0x1p-24
 
-// smOutMaxErr bounds the softmax outputs' relative error (see above).
-const smOutMaxErr = 3.3 * 0x1p-24
+// smOutErr returns B(n), the bound on the relative error of the softmax
+// outputs of a row of n elements (derivation above).
+func smOutErr(n int) float64 {
+	const u = 0x1p-24
+	h := float64((n+15)/16 + 3)
+	g := h * u / (1 - h*u)
+	return (1+smExpMaxErr)*(1+u)*(1+u)/((1-smExpMaxErr)*(1-g)*(1-float64(n)*math.Exp(-86))) - 1
+}
 
 // fmaf is a correctly rounded float32 fused multiply-add (a*b+c with one
 // rounding), as the assembly's VFMADD: the product is exact in float64, the
@@ -104,15 +133,20 @@ func smRowShift(m float32) (c, mk, thr float32, ok bool) {
 	return m, smMagic, -smFlush, true
 }
 
-// smLanes is a softmax row sum in 8 float64 lanes: for each 16-element block
-// q of the row (the last one zero-padded), lane l adds float64(e[16q+l]) +
-// float64(e[16q+l+8]) (that pair added first, in float64); tree() then adds
-// lanes l and l+4, then l and l+2, then 0 and 1. The assembly keeps the 8
-// lanes in one register per row.
-type smLanes [8]float64
+// smLanes is a softmax row sum in 16 float32 lanes: for each 16-element
+// block q of the row (the last one zero-padded), lane l adds e[16q+l], in
+// order of q; tree() then adds lanes l and l+8, then l and l+4, then l and
+// l+2, then 0 and 1. The AVX-512 kernel keeps the 16 lanes in one register
+// per row (accumulated in the exponential's sweep), the AVX2 kernel in two.
+// Adding a padding zero is exact (the lanes are never -0), so whether a
+// level adds or skips them gives the same bits.
+type smLanes [16]float32
 
-func (a *smLanes) tree() float64 {
+func (a *smLanes) tree() float32 {
 	b := *a
+	for i := 0; i < 8; i++ {
+		b[i] += b[i+8]
+	}
 	for i := 0; i < 4; i++ {
 		b[i] += b[i+4]
 	}
@@ -123,24 +157,18 @@ func (a *smLanes) tree() float64 {
 
 // smExpSumGo writes e_j (see above) for a row with shift c, M - k and
 // threshold thr to dst (dst may alias x) and returns their smLanes sum.
-func smExpSumGo(dst, x []float32, c, mk, thr float32) float64 {
-	var e [16]float32
+func smExpSumGo(dst, x []float32, c, mk, thr float32) float32 {
 	var acc smLanes
 	for q := 0; q < len(x); q += 16 {
 		blk := x[q:min(q+16, len(x))]
 		for j, v := range blk {
 			xs := v - c
-			e[j] = 0
+			e := float32(0)
 			if !(xs < thr) {
-				e[j] = smExp(xs, mk)
+				e = smExp(xs, mk)
 			}
-			dst[q+j] = e[j]
-		}
-		for j := len(blk); j < 16; j++ {
-			e[j] = 0
-		}
-		for l := range acc {
-			acc[l] += float64(e[l]) + float64(e[l+8])
+			dst[q+j] = e
+			acc[j] += e
 		}
 	}
 	return acc.tree()
@@ -156,7 +184,7 @@ func smNaNRow(dst []float32) {
 
 // softmaxRowsGo is the Generic multi-row softmax: per row the maximum
 // (rowMaxGo: NaN wins), the exponentials and their smLanes sum,
-// inv = float32(1/sum) and the float32 products. The assembly kernels give
+// inv = 1/sum and the products, all in float32. The assembly kernels give
 // the same bits.
 func softmaxRowsGo(dst, x []float32, n int) {
 	for r := 0; r+n <= len(x) && n > 0; r += n {
@@ -166,7 +194,7 @@ func softmaxRowsGo(dst, x []float32, n int) {
 			smNaNRow(dr)
 			continue
 		}
-		inv := float32(1 / smExpSumGo(dr, xr, c, mk, thr))
+		inv := 1 / smExpSumGo(dr, xr, c, mk, thr)
 		for j := range dr {
 			dr[j] *= inv
 		}

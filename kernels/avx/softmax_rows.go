@@ -34,16 +34,15 @@ const (
 	smiFlush         // 86
 	smiInf           // +Inf
 	smiNaN           // quiet NaN
-	smiOne64         // 1.0 as a float64 (two words, low first)
-	smiOne64b        //
+	smiOne           // 1.0
 	smiNegInf        // -Inf
-	smiIdx4          // int32 0, 4, 8, 12: VPERMPS indices of the 4-row maxima
+	smiIdx4          // int32 0, 4, 8, 12: VPERMPS indices of the 4-row sums and maxima
 	smCount   = smiIdx4 + 4
 )
 
 func init() {
 	for i, v := range map[int]float32{smiC6: smC6, smiC5: smC5, smiC4: smC4, smiC3: smC3, smiC2: smC2,
-		smiMagic: smMagic, smiLimit: smLimit, smiFlush: smFlush} {
+		smiMagic: smMagic, smiLimit: smLimit, smiFlush: smFlush, smiOne: 1} {
 		smConst[i] = math.Float32bits(v)
 	}
 	smConst[smiInf] = 0x7f800000
@@ -52,6 +51,4 @@ func init() {
 	for i := range 4 {
 		smConst[smiIdx4+i] = uint32(4 * i)
 	}
-	one := math.Float64bits(1)
-	smConst[smiOne64], smConst[smiOne64b] = uint32(one), uint32(one>>32)
 }

@@ -3,8 +3,8 @@
 // AVX2 multi-row softmax: softmaxRowsGo's arithmetic (softmax_exp.go),
 // operation for operation, one row at a time over 8-float chunks (the last
 // n%8 under a VMASKMOVPS mask from ·vmask8): the row's maximum and NaN
-// check, its shift, the exponentials (stored to dst), their smLanes sum
-// read back in 16-float blocks, 1/sum, and the scale. Sixteen registers
+// check, its shift, the exponentials (stored to dst), their float32
+// smLanes sum read back in 16-float blocks, 1/sum, and the scale. Sixteen registers
 // leave no room for the AVX-512 kernel's four interleaved rows.
 //
 // Registers: Y15 log2(e), Y14 ln2hi, Y13 ln2lo, Y12 the row's M - k, Y11
@@ -27,8 +27,8 @@
 #define SM_FLUSH 28
 #define SM_INF 32
 #define SM_NAN 36
-#define SM_ONE64 40
-#define SM_NEGINF 48
+#define SM_ONE 40
+#define SM_NEGINF 44
 
 #define SMC(off) ·smConst+off(SB)
 
@@ -173,23 +173,17 @@ etail:
 	EXP8(Y9)
 	VMASKMOVPS Y1, Y9, (AX)
 sums:
-	// smLanes: Y5 lanes 0-3 += e[0:4] + e[8:12], Y6 lanes 4-7 +=
-	// e[4:8] + e[12:16], per 16-float block (zeros past the row).
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
+	// smLanes: Y5 lanes 0-7 += e[0:8], Y6 lanes 8-15 += e[8:16], per
+	// 16-float block (zeros past the row).
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
 	MOVQ DI, AX
 	MOVQ R8, CX
 sloop:
 	CMPQ CX, $16
 	JLT stail
-	VCVTPS2PD (AX), Y0
-	VCVTPS2PD 16(AX), Y1
-	VCVTPS2PD 32(AX), Y2
-	VCVTPS2PD 48(AX), Y3
-	VADDPD Y2, Y0, Y0
-	VADDPD Y3, Y1, Y1
-	VADDPD Y0, Y5, Y5
-	VADDPD Y1, Y6, Y6
+	VADDPS (AX), Y5, Y5
+	VADDPS 32(AX), Y6, Y6
 	ADDQ $64, AX
 	SUBQ $16, CX
 	JMP sloop
@@ -214,25 +208,19 @@ stail:
 	SUBQ R10, DX
 	VMOVDQU (R11)(DX*4), Y7
 	VMASKMOVPS 32(AX), Y7, Y2
-	VCVTPS2PD X0, Y1
-	VEXTRACTF128 $1, Y0, X0
-	VCVTPS2PD X0, Y0
-	VCVTPS2PD X2, Y3
-	VEXTRACTF128 $1, Y2, X2
-	VCVTPS2PD X2, Y2
-	VADDPD Y3, Y1, Y1
-	VADDPD Y2, Y0, Y0
-	VADDPD Y1, Y5, Y5
-	VADDPD Y0, Y6, Y6
+	VADDPS Y0, Y5, Y5
+	VADDPS Y2, Y6, Y6
 tree:
-	VADDPD Y6, Y5, Y5
+	// smLanes.tree: l + l+8, l + l+4, l + l+2, 0 + 1; then 1/sum.
+	VADDPS Y6, Y5, Y5
 	VEXTRACTF128 $1, Y5, X6
-	VADDPD X6, X5, X5
-	VPERMILPD $1, X5, X6
-	VADDSD X6, X5, X5
-	VMOVSD SMC(SM_ONE64), X6
-	VDIVSD X5, X6, X5
-	VCVTSD2SS X5, X5, X5
+	VADDPS X6, X5, X5
+	VPERMILPS $0x4e, X5, X6
+	VADDPS X6, X5, X5
+	VPERMILPS $0xb1, X5, X6
+	VADDSS X6, X5, X5
+	VMOVSS SMC(SM_ONE), X6
+	VDIVSS X5, X6, X5
 	VBROADCASTSS X5, Y5
 	// scale
 	MOVQ DI, AX

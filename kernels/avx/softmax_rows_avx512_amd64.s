@@ -5,25 +5,30 @@
 // row under mask K1).
 //
 // Rows go in blocks of up to 32 (a multiple of 4, at most about 16 KiB of
-// x) through four sweeps, each over groups of 4 rows, so that every sweep
+// x) through three sweeps, each over groups of 4 rows, so that every sweep
 // is a stream of independent work instead of each row waiting on its own
 // reductions (the exponential's dependency chain is ~40 cycles long, so
 // the out-of-order window must see several rows at once):
-//  1. maxima (and a NaN check), then per row M - k and the flush threshold;
-//  2. exponentials e_j, four rows interleaved instruction by instruction;
-//  3. float64 (smLanes) sums of e_j read back from dst, trees, 1/sum;
-//  4. dst *= float32(1/sum).
-// (Summing in sweep 2 from the registers was measured slower: the
-// conversions then compete with the exponentials' dependency chains.)
+//  1. maxima, and sums of x as a cheap non-finite check (NaN or +-Inf in
+//     the row, or an overflowing sum: then the group takes the single-row
+//     path, which tells these apart), then per row M - k and the flush
+//     threshold;
+//  2. exponentials e_j, four rows interleaved instruction by instruction,
+//     each row's 16 float32 smLanes sums added from the registers (one
+//     VADDPS per block); per group the four trees and 1/sum;
+//  3. dst *= 1/sum.
+// Sweeps 2 and 3 prefetch the next block's x and dst (the same rows of the
+// next block, line for line), so that in DRAM the loads overlap the
+// arithmetic instead of each block's first sweep waiting on them.
 // A group holding a row whose maximum is NaN, infinite or beyond 2^21, and
 // the last rows%4 rows of the call, go one row at a time through the
 // general single-row path (the shift by c, NaN rows).
 //
 // Registers: Z16 log2(e), Z17 ln2hi, Z18 ln2lo, Z19..Z23 the minimax
-// coefficients c6..c2, Z24 1.0, Z25 the sign bit, Z26 1.0 (float64),
-// Z27..Z30 the lane sums of a group's rows in sweep 3 (1/sum in sweep 4).
+// coefficients c6..c2, Z24 1.0, Z25 the sign bit, Z27..Z30 the lane sums
+// of a group's rows in sweep 2 (1/sum in sweep 3).
 // Frame: per block row r, M - k at 4r(SP), the threshold at 128+4r(SP),
-// float32(1/sum) at 256+8r(SP); per group g a special-row flag at
+// 1/sum at 256+4r(SP); per group g a special-row flag at
 // 512+4g(SP); the single-row path's c, M - k, threshold, mode and saved
 // registers from 544(SP) (F_* below).
 
@@ -41,9 +46,9 @@
 #define SM_FLUSH 28
 #define SM_INF 32
 #define SM_NAN 36
-#define SM_ONE64 40
-#define SM_NEGINF 48
-#define SM_IDX4 52
+#define SM_ONE 40
+#define SM_NEGINF 44
+#define SM_IDX4 48
 
 #define SMC(off) ·smConst+off(SB)
 
@@ -59,35 +64,51 @@
 #define F_SAVESI 560
 #define F_SAVEDI 568
 #define F_SAVER11 576
+#define F_BROWS 584
 
-// EXP4 computes e_j for one 16-float block of four rows, x at DX + r*R8,
-// e to AX + r*R8 (EXP4T: the last n%16 floats, mask K1); mk and thr are
+// EXP4A+EXP4B compute e_j for one 16-float block of four rows, x at DX + r*R8,
+// e to AX + r*R8 (EXP4T: the last n%16 floats, mask K1, zeros beyond),
+// e added to the rows' smLanes sums in Z27..Z30; mk and thr are
 // the frame offsets of the rows' M - k and thresholds (row r at +4r, the
 // group's first row at R11). The four rows' steps are interleaved; row i
 // keeps x/r in Z(4i), u in Z(4i+1), t in Z(4i+2), p in Z(4i+3), its mask in
 // K(3+i). The steps are SMEXP's (below).
-#define EXP4(mk, thr) \
+//
+// Whole blocks are software-pipelined in two stages (the exponential's
+// chain is longer than the out-of-order window can cover at full rate):
+// EXP4A (loads, masks, u, t, r) of block q+1 follows EXP4B (polynomial,
+// exponent, stores, sums) of block q in program order, so B reads the
+// r, u and masks that A then overwrites.
+#define EXP4A(mk, thr) \
 	VMOVUPS (DX), Z0; VMOVUPS (DX)(R8*1), Z4; VMOVUPS (DX)(R8*2), Z8; VMOVUPS (DX)(R10*1), Z12; \
 	VCMPPS.BCST $29, thr+0(SP)(R11*4), Z0, K3; VCMPPS.BCST $29, thr+4(SP)(R11*4), Z4, K4; \
 	VCMPPS.BCST $29, thr+8(SP)(R11*4), Z8, K5; VCMPPS.BCST $29, thr+12(SP)(R11*4), Z12, K6; \
-	EXP4CORE(mk); \
-	VMOVUPS Z1, (AX); VMOVUPS Z5, (AX)(R8*1); VMOVUPS Z9, (AX)(R8*2); VMOVUPS Z13, (AX)(R10*1)
+	EXPA(mk)
+
+#define EXP4B \
+	EXPB; \
+	VMOVUPS Z1, (AX); VMOVUPS Z5, (AX)(R8*1); VMOVUPS Z9, (AX)(R8*2); VMOVUPS Z13, (AX)(R10*1); \
+	VADDPS Z1, Z27, Z27; VADDPS Z5, Z28, Z28; VADDPS Z9, Z29, Z29; VADDPS Z13, Z30, Z30
 
 #define EXP4T(mk, thr) \
 	VMOVUPS.Z (DX), K1, Z0; VMOVUPS.Z (DX)(R8*1), K1, Z4; VMOVUPS.Z (DX)(R8*2), K1, Z8; VMOVUPS.Z (DX)(R10*1), K1, Z12; \
 	VCMPPS.BCST $29, thr+0(SP)(R11*4), Z0, K1, K3; VCMPPS.BCST $29, thr+4(SP)(R11*4), Z4, K1, K4; \
 	VCMPPS.BCST $29, thr+8(SP)(R11*4), Z8, K1, K5; VCMPPS.BCST $29, thr+12(SP)(R11*4), Z12, K1, K6; \
-	EXP4CORE(mk); \
-	VMOVUPS Z1, K1, (AX); VMOVUPS Z5, K1, (AX)(R8*1); VMOVUPS Z9, K1, (AX)(R8*2); VMOVUPS Z13, K1, (AX)(R10*1)
+	EXPA(mk); \
+	EXPB; \
+	VMOVUPS Z1, K1, (AX); VMOVUPS Z5, K1, (AX)(R8*1); VMOVUPS Z9, K1, (AX)(R8*2); VMOVUPS Z13, K1, (AX)(R10*1); \
+	VADDPS Z1, Z27, Z27; VADDPS Z5, Z28, Z28; VADDPS Z9, Z29, Z29; VADDPS Z13, Z30, Z30
 
-#define EXP4CORE(mk) \
+#define EXPA(mk) \
 	VBROADCASTSS mk+0(SP)(R11*4), Z1; VBROADCASTSS mk+4(SP)(R11*4), Z5; \
 	VBROADCASTSS mk+8(SP)(R11*4), Z9; VBROADCASTSS mk+12(SP)(R11*4), Z13; \
 	VFMADD231PS Z16, Z0, Z1; VFMADD231PS Z16, Z4, Z5; VFMADD231PS Z16, Z8, Z9; VFMADD231PS Z16, Z12, Z13; \
 	VSUBPS.BCST mk+0(SP)(R11*4), Z1, Z2; VSUBPS.BCST mk+4(SP)(R11*4), Z5, Z6; \
 	VSUBPS.BCST mk+8(SP)(R11*4), Z9, Z10; VSUBPS.BCST mk+12(SP)(R11*4), Z13, Z14; \
 	VFNMADD231PS Z17, Z2, Z0; VFNMADD231PS Z17, Z6, Z4; VFNMADD231PS Z17, Z10, Z8; VFNMADD231PS Z17, Z14, Z12; \
-	VFNMADD231PS Z18, Z2, Z0; VFNMADD231PS Z18, Z6, Z4; VFNMADD231PS Z18, Z10, Z8; VFNMADD231PS Z18, Z14, Z12; \
+	VFNMADD231PS Z18, Z2, Z0; VFNMADD231PS Z18, Z6, Z4; VFNMADD231PS Z18, Z10, Z8; VFNMADD231PS Z18, Z14, Z12
+
+#define EXPB \
 	VMOVAPS Z19, Z3; VMOVAPS Z19, Z7; VMOVAPS Z19, Z11; VMOVAPS Z19, Z15; \
 	VFMADD213PS Z20, Z0, Z3; VFMADD213PS Z20, Z4, Z7; VFMADD213PS Z20, Z8, Z11; VFMADD213PS Z20, Z12, Z15; \
 	VFMADD213PS Z21, Z0, Z3; VFMADD213PS Z21, Z4, Z7; VFMADD213PS Z21, Z8, Z11; VFMADD213PS Z21, Z12, Z15; \
@@ -118,13 +139,9 @@
 	VPSLLD $23, Z1, Z1; \
 	VPADDD.Z Z1, Z3, K3, Z4
 
-// SMACC adds the 16 floats of Z4 to the smLanes sums in acc (as SUM4).
+// SMACC adds the 16 floats of Z4 to the smLanes sums in acc.
 #define SMACC(acc) \
-	VCVTPS2PD Y4, Z5; \
-	VEXTRACTF64X4 $1, Z4, Y6; \
-	VCVTPS2PD Y6, Z6; \
-	VADDPD Z6, Z5, Z5; \
-	VADDPD Z5, acc, acc
+	VADDPS Z4, acc, acc
 
 // EXPF: a whole 16-float block, x (shifted) in Z0.
 #define EXPF(dst, mk, thr, acc) \
@@ -140,51 +157,32 @@
 	VMOVUPS Z4, K1, dst; \
 	SMACC(acc)
 
-// MAX4: the maxima of 4 rows' blocks into Z0..Z3 (VMAXPS: which of a NaN
-// and a number wins depends on the order, so NaN is detected separately:
-// the unsigned maximum of the blocks' |x| bits, in Z7, exceeds the bits of
-// +Inf iff some element is NaN).
+// MAX4: the maxima of 4 rows' blocks into Z0..Z3, and their sums into
+// Z4..Z7. (VMAXPS returns its second operand when either is NaN, so a NaN
+// met early can be dropped from the maximum, and VRANGEPS ignores quiet
+// NaNs; the sum keeps any NaN or infinity: one add instead of the two
+// integer operations of a bitwise check.)
 #define MAX4(a0, a1, a2, a3) \
 	VMAXPS a0, Z0, Z0; \
-	VPANDND a0, Z25, Z4; \
-	VPMAXUD Z4, Z7, Z7; \
+	VADDPS a0, Z4, Z4; \
 	VMAXPS a1, Z1, Z1; \
-	VPANDND a1, Z25, Z5; \
-	VPMAXUD Z5, Z7, Z7; \
+	VADDPS a1, Z5, Z5; \
 	VMAXPS a2, Z2, Z2; \
-	VPANDND a2, Z25, Z4; \
-	VPMAXUD Z4, Z7, Z7; \
+	VADDPS a2, Z6, Z6; \
 	VMAXPS a3, Z3, Z3; \
-	VPANDND a3, Z25, Z5; \
-	VPMAXUD Z5, Z7, Z7
+	VADDPS a3, Z7, Z7
 
-// MAXT: as MAX4's step for the last n%16 floats of one row (mask K1).
+// MAXR: as MAX4's step for the last n%16 floats of one row (mask K1).
+#define MAXR(a, z, zs) \
+	VMAXPS a, z, K1, z; \
+	VADDPS a, zs, K1, zs
+
+// MAXT (single-row path): VMAXPS for the last n%16 floats of one row (mask
+// K1), with the NaN check of the unsigned maximum of |x| bits in Z7.
 #define MAXT(a, z) \
 	VMAXPS a, z, K1, z; \
 	VPANDND.Z a, Z25, K1, Z4; \
 	VPMAXUD Z4, Z7, Z7
-
-// SUM4 adds one 16-float block of four rows of e (at AX + r*R8) to their
-// smLanes sums (Z27..Z30): floats 0-7 plus floats 8-15 in float64, then
-// added to the 8 lanes. SUMT: the last n%16 floats (K1: floats 0-7, K2:
-// floats 8-15; zero elsewhere).
-#define SUM4 \
-	VCVTPS2PD (AX), Z0; VCVTPS2PD 32(AX), Z1; \
-	VCVTPS2PD (AX)(R8*1), Z2; VCVTPS2PD 32(AX)(R8*1), Z3; \
-	VCVTPS2PD (AX)(R8*2), Z4; VCVTPS2PD 32(AX)(R8*2), Z5; \
-	VCVTPS2PD (AX)(R10*1), Z6; VCVTPS2PD 32(AX)(R10*1), Z7; \
-	SUMADD
-
-#define SUMT \
-	VCVTPS2PD.Z (AX), K1, Z0; VCVTPS2PD.Z 32(AX), K2, Z1; \
-	VCVTPS2PD.Z (AX)(R8*1), K1, Z2; VCVTPS2PD.Z 32(AX)(R8*1), K2, Z3; \
-	VCVTPS2PD.Z (AX)(R8*2), K1, Z4; VCVTPS2PD.Z 32(AX)(R8*2), K2, Z5; \
-	VCVTPS2PD.Z (AX)(R10*1), K1, Z6; VCVTPS2PD.Z 32(AX)(R10*1), K2, Z7; \
-	SUMADD
-
-#define SUMADD \
-	VADDPD Z1, Z0, Z0; VADDPD Z3, Z2, Z2; VADDPD Z5, Z4, Z4; VADDPD Z7, Z6, Z6; \
-	VADDPD Z0, Z27, Z27; VADDPD Z2, Z28, Z28; VADDPD Z4, Z29, Z29; VADDPD Z6, Z30, Z30
 
 // SCALE: dst block *= inv.
 #define SCALE(addr, inv, tmp) \
@@ -198,7 +196,7 @@
 	VMOVUPS tmp, K1, addr
 
 // func softmaxRowsAVX512(dst, x []float32, n int)
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $584-56
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $592-56
 	MOVQ dst_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
 	MOVQ x_len+32(FP), AX
@@ -218,7 +216,7 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $584-56
 	CMPQ AX, $4
 	JGE 2(PC)
 	MOVQ $4, AX
-	MOVQ AX, R13
+	MOVQ AX, F_BROWS(SP)
 	MOVQ R8, R9
 	SHRQ $4, R9            // whole blocks per row
 	MOVQ R8, R12
@@ -240,16 +238,15 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $584-56
 	VBROADCASTSS SMC(SM_C2), Z23
 	VBROADCASTSS ·vconst+VC_ONE(SB), Z24
 	VBROADCASTSS ·vconst+VC_SIGN(SB), Z25
-	VBROADCASTSD SMC(SM_ONE64), Z26
 
 block:
 	CMPQ BX, $4
 	JLT rest
 	MOVQ BX, R14
 	ANDQ $-4, R14
-	CMPQ R14, R13
+	CMPQ R14, F_BROWS(SP)
 	JLE 2(PC)
-	MOVQ R13, R14          // rows in this block (a multiple of 4)
+	MOVQ F_BROWS(SP), R14  // rows in this block (a multiple of 4)
 
 	// Sweep 1: maxima, NaN checks, M - k and thresholds per row; a flag
 	// per group with a special row.
@@ -259,7 +256,10 @@ s1group:
 	VMOVAPS Z0, Z1
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
-	VPXORD Z7, Z7, Z7
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
 	MOVQ R11, DX
 	IMULQ R8, DX
 	ADDQ SI, DX
@@ -274,11 +274,17 @@ s1loop:
 s1tail:
 	TESTQ R12, R12
 	JZ s1red
-	MAXT((DX), Z0)
-	MAXT((DX)(R8*1), Z1)
-	MAXT((DX)(R8*2), Z2)
-	MAXT((DX)(R10*1), Z3)
+	MAXR((DX), Z0, Z4)
+	MAXR((DX)(R8*1), Z1, Z5)
+	MAXR((DX)(R8*2), Z2, Z6)
+	MAXR((DX)(R10*1), Z3, Z7)
 s1red:
+	// Non-finite check: NaN or +-Inf in any lane of the four rows' sums
+	// (VFPCLASSPS $0x99: QNaN, +Inf, -Inf, SNaN) into K3.
+	VADDPS Z5, Z4, Z4
+	VADDPS Z7, Z6, Z6
+	VADDPS Z6, Z4, Z4
+	VFPCLASSPSZ $0x99, Z4, K3
 	// Transposed reduction: 128-bit lane r of Z0 ends as row r's maximum
 	// in all four elements; then one element per row (VPERMPS) in X0.
 	VSHUFF32X4 $0x44, Z1, Z0, Z4
@@ -296,10 +302,10 @@ s1red:
 	VMAXPS Z1, Z0, Z0
 	VMOVDQU32 SMC(SM_IDX4), X1
 	VPERMPS Z0, Z1, Z0
-	// A row with a NaN, or |m| > 2^21 or infinite: flag the group.
-	VPCMPUD.BCST $6, SMC(SM_INF), Z7, K3
+	// A non-finite row, or one whose maximum is beyond 2^21 (|m| > 2^21
+	// or unordered: NLE_UQ): flag the group.
 	VPANDND X0, X25, X5
-	VCMPPS.BCST $30, SMC(SM_LIMIT), X5, K2
+	VCMPPS.BCST $22, SMC(SM_LIMIT), X5, K2
 	KORW K3, K2, K2
 	KMOVW K2, AX
 	MOVL AX, F_FLAG(SP)(R11*1)
@@ -324,71 +330,71 @@ s2group:
 	IMULQ R8, DX
 	LEAQ (DI)(DX*1), AX
 	ADDQ SI, DX
+	VXORPS Z27, Z27, Z27
+	VXORPS Z28, Z28, Z28
+	VXORPS Z29, Z29, Z29
+	VXORPS Z30, Z30, Z30
+	MOVQ R14, R13          // R13: the same rows of the next block (prefetch)
+	IMULQ R8, R13
+	ADDQ DX, R13
 	MOVQ R9, CX
 	TESTQ CX, CX
 	JZ s2tail
-s2loop:
-	EXP4(F_MK, F_THR)
+	EXP4A(F_MK, F_THR)
 	ADDQ $64, DX
+	DECQ CX
+	JZ s2last
+s2loop:
+	PREFETCHT0 (R13)
+	PREFETCHT0 (R13)(R8*1)
+	PREFETCHT0 (R13)(R8*2)
+	PREFETCHT0 (R13)(R10*1)
+	ADDQ $64, R13
+	EXP4B
 	ADDQ $64, AX
+	EXP4A(F_MK, F_THR)
+	ADDQ $64, DX
 	DECQ CX
 	JNZ s2loop
+s2last:
+	PREFETCHT0 (R13)
+	PREFETCHT0 (R13)(R8*1)
+	PREFETCHT0 (R13)(R8*2)
+	PREFETCHT0 (R13)(R10*1)
+	EXP4B
+	ADDQ $64, AX
 s2tail:
 	TESTQ R12, R12
-	JZ s2next
+	JZ s2tree
 	EXP4T(F_MK, F_THR)
+s2tree:
+	// The four rows' smLanes trees, transposed (128-bit lanes 0+2 and 1+3
+	// are smLanes.tree's l + l+8, then l + l+4, l + l+2, l + l+1), leaving
+	// row r's sum in 128-bit lane r; then 1/sum of the four.
+	VSHUFF32X4 $0x44, Z28, Z27, Z0
+	VSHUFF32X4 $0xee, Z28, Z27, Z1
+	VADDPS Z1, Z0, Z0
+	VSHUFF32X4 $0x44, Z30, Z29, Z2
+	VSHUFF32X4 $0xee, Z30, Z29, Z3
+	VADDPS Z3, Z2, Z2
+	VSHUFF32X4 $0x88, Z2, Z0, Z1
+	VSHUFF32X4 $0xdd, Z2, Z0, Z3
+	VADDPS Z3, Z1, Z1
+	VPERMILPS $0x4e, Z1, Z2
+	VADDPS Z2, Z1, Z1
+	VPERMILPS $0xb1, Z1, Z2
+	VADDPS Z2, Z1, Z1
+	VMOVDQU32 SMC(SM_IDX4), X2
+	VPERMPS Z1, Z2, Z1
+	VBROADCASTSS SMC(SM_ONE), X3
+	VDIVPS X1, X3, X1
+	VMOVUPS X1, F_INV(SP)(R11*4)
 s2next:
 	ADDQ $4, R11
 	CMPQ R11, R14
 	JLT s2group
 
-	// Sweep 3: smLanes sums, trees (transposed: the same additions as
-	// smLanes.tree), 1/sum.
-	KSHIFTRW $8, K1, K2
-	XORQ R11, R11
-s3group:
-	CMPL F_FLAG(SP)(R11*1), $0
-	JNE s3next
-	MOVQ R11, AX
-	IMULQ R8, AX
-	ADDQ DI, AX
-	VXORPD Z27, Z27, Z27
-	VXORPD Z28, Z28, Z28
-	VXORPD Z29, Z29, Z29
-	VXORPD Z30, Z30, Z30
-	MOVQ R9, CX
-	TESTQ CX, CX
-	JZ s3tail
-s3loop:
-	SUM4
-	ADDQ $64, AX
-	DECQ CX
-	JNZ s3loop
-s3tail:
-	TESTQ R12, R12
-	JZ s3tree
-	SUMT
-s3tree:
-	VSHUFF64X2 $0x44, Z28, Z27, Z0
-	VSHUFF64X2 $0xee, Z28, Z27, Z1
-	VADDPD Z1, Z0, Z0
-	VSHUFF64X2 $0x44, Z30, Z29, Z2
-	VSHUFF64X2 $0xee, Z30, Z29, Z3
-	VADDPD Z3, Z2, Z2
-	VSHUFF64X2 $0x88, Z2, Z0, Z1
-	VSHUFF64X2 $0xdd, Z2, Z0, Z3
-	VADDPD Z3, Z1, Z1
-	VPERMILPD $0x55, Z1, Z2
-	VADDPD Z2, Z1, Z1
-	VDIVPD Z1, Z26, Z1
-	VCVTPD2PS Z1, Y1
-	VMOVUPS Y1, F_INV(SP)(R11*8)
-s3next:
-	ADDQ $4, R11
-	CMPQ R11, R14
-	JLT s3group
-
-	// Sweep 4: dst *= 1/sum.
+	// Sweep 3: dst *= 1/sum.
 	XORQ R11, R11
 s4group:
 	CMPL F_FLAG(SP)(R11*1), $0
@@ -396,14 +402,22 @@ s4group:
 	MOVQ R11, AX
 	IMULQ R8, AX
 	ADDQ DI, AX
-	VBROADCASTSS F_INV+0(SP)(R11*8), Z27
-	VBROADCASTSS F_INV+8(SP)(R11*8), Z28
-	VBROADCASTSS F_INV+16(SP)(R11*8), Z29
-	VBROADCASTSS F_INV+24(SP)(R11*8), Z30
+	VBROADCASTSS F_INV+0(SP)(R11*4), Z27
+	VBROADCASTSS F_INV+4(SP)(R11*4), Z28
+	VBROADCASTSS F_INV+8(SP)(R11*4), Z29
+	VBROADCASTSS F_INV+12(SP)(R11*4), Z30
+	MOVQ R14, R13          // R13: the same rows of the next block (prefetch)
+	IMULQ R8, R13
+	ADDQ AX, R13
 	MOVQ R9, CX
 	TESTQ CX, CX
 	JZ s4tail
 s4loop:
+	PREFETCHT0 (R13)
+	PREFETCHT0 (R13)(R8*1)
+	PREFETCHT0 (R13)(R8*2)
+	PREFETCHT0 (R13)(R10*1)
+	ADDQ $64, R13
 	SCALE((AX), Z27, Z0)
 	SCALE((AX)(R8*1), Z28, Z1)
 	SCALE((AX)(R8*2), Z29, Z2)
@@ -515,7 +529,7 @@ shuge:
 	MOVL AX, F_MK1(SP)
 	MOVL $0xc2ac0000, F_THR1(SP)
 sexp:
-	VXORPD Z8, Z8, Z8
+	VXORPS Z8, Z8, Z8
 	MOVQ SI, DX
 	MOVQ DI, AX
 	MOVQ R9, CX
@@ -536,14 +550,16 @@ setail:
 	VSUBPS.BCST F_C1(SP), Z0, Z0
 	EXPT((AX), F_MK1(SP), F_THR1(SP), Z8)
 stree:
+	// smLanes.tree: l + l+8, l + l+4, l + l+2, 0 + 1; then 1/sum.
 	VEXTRACTF64X4 $1, Z8, Y9
-	VADDPD Y9, Y8, Y8
+	VADDPS Y9, Y8, Y8
 	VEXTRACTF128 $1, Y8, X9
-	VADDPD X9, X8, X8
-	VPERMILPD $1, X8, X9
-	VADDSD X9, X8, X8
-	VDIVSD X8, X26, X8
-	VCVTSD2SS X8, X8, X8
+	VADDPS X9, X8, X8
+	VPERMILPS $0x4e, X8, X9
+	VADDPS X9, X8, X8
+	VPERMILPS $0xb1, X8, X9
+	VADDSS X9, X8, X8
+	VDIVSS X8, X24, X8
 	VBROADCASTSS X8, Z27
 	MOVQ DI, AX
 	MOVQ R9, CX
