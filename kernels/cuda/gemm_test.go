@@ -444,6 +444,44 @@ func TestGemmEpilogues(t *testing.T) {
 	}
 }
 
+// TestGemmNaNPropagates checks that a NaN in A reaches its row of C through
+// every activation (ReLU included: kernels/ref's max(v, 0) keeps a NaN) on
+// every precision, and stays in that row.
+func TestGemmNaNPropagates(t *testing.T) {
+	r := testRuntime(t)
+	const m, n, k = 3, 5, 4
+	for _, prec := range gemmPrecisions {
+		for act := ActNone; act <= ActGELUTanh; act++ {
+			x, y := randn(11, m*k), randn(12, k*n)
+			x[k+1] = float32(math.NaN()) // A[1][1]
+			var pa, pb Ptr
+			if prec == PrecBF16 {
+				hx, hy := make([]uint16, len(x)), make([]uint16, len(y))
+				for i := range x {
+					hx[i] = bf16RNE(x[i])
+				}
+				for i := range y {
+					hy[i] = bf16RNE(y[i])
+				}
+				pa, pb = uploadBF16(t, r, hx), uploadBF16(t, r, hy)
+			} else {
+				pa, pb = upload(t, r, x), upload(t, r, y)
+			}
+			pc := poisoned(t, r, m*n)
+			g := Gemm{M: m, N: n, K: k, Alpha: 1, Act: act, Prec: prec}
+			if err := r.GemmRun(g, pc, pa, pb); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range download(t, r, pc, m*n) {
+				if nan := math.IsNaN(float64(v)); nan != (i/n == 1) {
+					t.Errorf("%v act %v: C[%d][%d] = %g (row 1 must be NaN, the others finite)", prec, act, i/n, i%n, v)
+				}
+			}
+			freeAll(t, r, pa, pb, pc)
+		}
+	}
+}
+
 // TestGemmBatched covers batch strides: both operands strided, A or B
 // broadcast (stride 0), gaps between the batches of C, and more batches than
 // the grid's z limit (the kernels loop over the rest).

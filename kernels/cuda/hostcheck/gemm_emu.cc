@@ -518,6 +518,7 @@ struct Case {
     int act = 0;
     bool bias = false, res = false, inplace = false, outbf16 = false;
     int offA = 0, offB = 0, offC = 0;  // byte offsets of the base addresses (multiples of the element size)
+    bool nanA = false;                 // A[0][0] of every batch is NaN: row 0 of C must come out NaN
     std::string str() const {
         std::string s = fmt("%s %c%c M=%d N=%d K=%d ", prec_name[prec], ta ? 't' : 'n', tb ? 't' : 'n', M, N, K);
         s += pad < 0 ? "ld=aligned" : fmt("pad=%d", pad);
@@ -528,6 +529,7 @@ struct Case {
         if (res) s += fmt(" res*%g%s", rs, inplace ? "(in place)" : "");
         if (outbf16) s += " out=bf16";
         if (offA || offB || offC) s += fmt(" off=%d/%d/%d", offA, offB, offC);
+        if (nanA) s += " nanA";
         return s;
     }
 };
@@ -535,7 +537,7 @@ struct Case {
 uint16_t bf16_rne(float f) { return __float2bfloat16_rn(f).x; }
 float tf32_rna(float f) { return __uint_as_float((__float_as_uint(f) & 0x7f800000u) == 0x7f800000u ? __float_as_uint(f) : (__float_as_uint(f) + 0x1000u) & ~0x1fffu); }
 double act_ref(double v, int a) {
-    if (a == 1) return v > 0 ? v : 0;
+    if (a == 1) return v > 0 || std::isnan(v) ? v : 0;  // kernels/ref: max(v, 0), NaN propagates
     if (a == 2) return v / (1 + std::exp(-v));
     if (a == 3) return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
     return v;
@@ -572,6 +574,8 @@ std::string run_case(const Case &tc, uint64_t seed, std::string &info) {
     };
     fill(xa, sA, arows, acols, lda);
     fill(xb, sB, brows, bcols, ldb);
+    if (tc.nanA)
+        for (int z = 0; z < (sA ? tc.batch : 1); z++) xa[z * sA] = NAN;
     uint8_t *pa = galloc(nA * es, tc.offA), *pb = galloc(nB * es, tc.offB);
     auto store = [&](std::vector<float> &x, uint8_t *p) {
         for (size_t i = 0; i < x.size(); i++) {
@@ -715,6 +719,10 @@ std::string run_case(const Case &tc, uint64_t seed, std::string &info) {
         if (tc.res) v += (double)tc.rs * res[i], post += std::fabs((double)tc.rs * res[i]);
         double tol = 1.13 * (acc_rel * std::fabs(tc.alpha) * s + 0x1p-21 * pre) + 0x1p-19 * post + 1e-30;
         if (tc.outbf16) tol += 0x1p-8 * std::fabs(v);
+        if (std::isnan(v)) {  // NaN in, NaN out (through every activation)
+            if (!std::isnan(got) && bad++ == 0) first_bad = fmt("C[%d][%d][%d] = %.9g, want NaN", z, m, n, got);
+            continue;
+        }
         const double d = std::fabs(got - v);
         if (!(d <= tol) && bad++ == 0)
             first_bad = fmt("C[%d][%d][%d] = %.9g, want %.9g (diff %.3g, tolerance %.3g)", z, m, n, got, v, d, tol);
@@ -827,6 +835,13 @@ int main(int argc, char **argv) {
             if (quick && tr > 1) continue;
             Case c{p, tr % 2 ? 'l' : 's', (tr & 1) != 0, (tr & 2) != 0, 33, 40, 100, tr % 2 ? -1 : 1};
             c.batch = 3, c.zlimit = 2, c.gapC = 5, c.bias = true, c.bcastA = tr == 2, c.bcastB = tr == 3;
+            cases.push_back(c);
+        }
+    // NaN propagation through the epilogue (every activation, both output types).
+    for (Prec p : {BF16, TF32, FP32})
+        for (int act = 0; act < 4; act++) {
+            Case c{p, 's', false, act % 2 == 1, 20, 24, 40, -1};
+            c.nanA = true, c.act = act, c.bias = true, c.outbf16 = act == 3;
             cases.push_back(c);
         }
     // More than 8 row tiles (a full group of the grouped order and a partial one), skinny like the model's.

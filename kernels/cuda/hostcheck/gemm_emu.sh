@@ -71,6 +71,8 @@ mutant no_tf32_round_a 's/for (int q = 0; q < 4; q++) af\[mi\]\[q\] = to_tf32(af
 mutant no_barrier_after_epilogue '/the next batch.s prologue overwrites the tile/s/__syncthreads();/;/' -quick
 # Grouped order off by one in the last partial group.
 mutant raster_size 's/const int size = min(tm - first, GEMM_GROUP_M);/const int size = GEMM_GROUP_M;/' -quick
+# ReLU mapping NaN to 0 (kernels/ref's max(v, 0) keeps it).
+mutant relu_hides_nan 's/return v > 0.f || v != v ? v : 0.f;/return v > 0.f ? v : 0.f;/' -run nanA
 # cp.async on rows that are not 16-byte aligned (GemmRun's flags forced on): the alignment checks must fire.
 mutant force_vec '' -quick -forcevec
 exit $status

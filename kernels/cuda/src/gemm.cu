@@ -135,7 +135,7 @@ struct Epilogue {
 // apply_act: SiLU and GELU-tanh are both v * sigmoid(z), z = v or 2*sqrt(2/pi)*(v + 0.044715 v^3), so one
 // expf serves both (and the code is not duplicated per activation).
 __device__ __forceinline__ float apply_act(float v, int act) {
-    if (act == 1) return v > 0.f ? v : 0.f;
+    if (act == 1) return v > 0.f || v != v ? v : 0.f; // NaN stays NaN, as kernels/ref's max(v, 0)
     if (act >= 2) {
         const float z = act == 2 ? v : 1.5957691216057308f * (v + 0.044715f * v * v * v);
         return v / (1.f + expf(-z));
