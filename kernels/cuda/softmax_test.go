@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/nori-ml/nori/kernels/ref"
@@ -80,6 +81,52 @@ func TestSoftmaxBwd(t *testing.T) {
 				t.Fatalf("%s: in place differs from out of place", name)
 			}
 			freeAll(t, r, dY, dDy, dDx)
+		}
+	}
+}
+
+// TestSoftmaxSpecialValues covers the rows attention masking produces and
+// the IEEE special cases, in both kernel variants (cols 37: warp, 1500:
+// block): -Inf entries (masked: probability 0, log-probability -Inf), a row
+// of all -Inf, a row with +Inf and a row with NaN (NaN everywhere, as
+// kernels/ref, whose max propagates NaN; the kernel's fmaxf skips it, but
+// exp(NaN - m) then poisons the row sum).
+func TestSoftmaxSpecialValues(t *testing.T) {
+	r := testRuntime(t)
+	inf := float32(math.Inf(1))
+	for _, cols := range []int{37, 1500} {
+		const rows = 5
+		x := randn(uint64(smSeedBase+300+cols), rows*cols)
+		for j := 0; j < cols; j += 3 {
+			x[j] = -inf // row 0: every third entry masked
+		}
+		for j := 0; j < cols; j++ {
+			x[cols+j] = -inf // row 1: fully masked
+		}
+		x[2*cols+cols/2] = inf                     // row 2: +Inf
+		x[3*cols+1] = float32(math.NaN())          // row 3: NaN
+		x[4*cols+cols-1], x[4*cols] = -inf, 3.0e38 // row 4: huge and masked
+		for _, log := range []bool{false, true} {
+			name := fmt.Sprintf("SoftmaxFwd special [%d,%d] log=%v", rows, cols, log)
+			want := make([]float64, rows*cols)
+			ref.Softmax(want, normF64(x), cols, 0, rows, log)
+			dX, dOut := upload(t, r, x), poisoned(t, r, rows*cols)
+			if err := r.SoftmaxFwd(dOut, dX, rows, cols, log); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got := download(t, r, dOut, rows*cols)
+			for i, w := range want {
+				g := float64(got[i])
+				switch {
+				case math.IsNaN(w) || math.IsInf(w, 0):
+					if !(math.IsNaN(w) && math.IsNaN(g)) && g != w {
+						t.Fatalf("%s: [%d, %d] = %g, want %g", name, i/cols, i%cols, g, w)
+					}
+				case !(math.Abs(g-w) <= smTolR*math.Abs(w)+smTolAFwd*max(1, math.Abs(w))):
+					t.Fatalf("%s: [%d, %d] = %g, want %g", name, i/cols, i%cols, g, w)
+				}
+			}
+			freeAll(t, r, dX, dOut)
 		}
 	}
 }
