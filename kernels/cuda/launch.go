@@ -95,11 +95,13 @@ func (r *Runtime) Launch(module, name string, grid, block Dim3, sharedBytes int,
 		if err != nil {
 			return err
 		}
-		if sharedBytes > 48<<10 {
-			// Opt in to more than 48 KiB of dynamic shared memory (sm_80+).
+		if key := module + "." + name; sharedBytes > 48<<10 && sharedBytes > r.smemOptIn[key] {
+			// Opt in to more than 48 KiB of dynamic shared memory (sm_80+),
+			// once per kernel and size (the attribute is sticky).
 			if err := setMaxDynamicShared(fn, sharedBytes); err != nil {
 				return fmt.Errorf("cuda: %s.%s: %d bytes of shared memory: %w", module, name, sharedBytes, err)
 			}
+			r.smemOptIn[key] = sharedBytes
 		}
 		if err := fn.Launch(grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, r.stream, ptrs); err != nil {
 			return fmt.Errorf("cuda: launching %s.%s grid %v block %v shared %d: %w", module, name, grid, block, sharedBytes, err)

@@ -18,18 +18,20 @@ import (
 // calls: kernels are issued in program order on one stream, which is also what
 // makes GPU results independent of the number of goroutines.
 type Runtime struct {
-	mu      sync.Mutex
-	dev     cu.Device
-	ctx     cu.CUContext
-	stream  cu.Stream
-	name    string
-	cc      [2]int // compute capability
-	sms     int    // multiprocessors
-	mods    map[string]cu.Module
-	fns     map[string]cu.Function
-	alloc   *cachingAllocator
-	staging *staging
-	closed  bool
+	mu     sync.Mutex
+	dev    cu.Device
+	ctx    cu.CUContext
+	stream cu.Stream
+	name   string
+	cc     [2]int // compute capability
+	sms    int    // multiprocessors
+	mods   map[string]cu.Module
+	fns    map[string]cu.Function
+	// smemOptIn is the dynamic shared memory each kernel has been allowed.
+	smemOptIn map[string]int
+	alloc     *cachingAllocator
+	staging   *staging
+	closed    bool
 }
 
 // Open creates a context on GPU ordinal (0 for the first), a non-blocking
@@ -42,7 +44,7 @@ func Open(ordinal int) (*Runtime, error) {
 	if ordinal < 0 || ordinal >= n {
 		return nil, fmt.Errorf("cuda: device %d requested, %d present", ordinal, n)
 	}
-	r := &Runtime{mods: map[string]cu.Module{}, fns: map[string]cu.Function{}}
+	r := &Runtime{mods: map[string]cu.Module{}, fns: map[string]cu.Function{}, smemOptIn: map[string]int{}}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if r.dev, err = cu.GetDevice(ordinal); err != nil {
