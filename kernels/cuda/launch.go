@@ -83,6 +83,9 @@ func (r *Runtime) Launch(module, name string, grid, block Dim3, sharedBytes int,
 	if grid.X > 1<<31-1 || grid.Y > 65535 || grid.Z > 65535 {
 		return fmt.Errorf("cuda: %s.%s grid %v exceeds the limits (x < 2^31, y and z <= 65535)", module, name, grid)
 	}
+	if block.Z > 64 {
+		return fmt.Errorf("cuda: %s.%s block %v: z is at most 64", module, name, block)
+	}
 	if t := block.X * block.Y * block.Z; t > 1024 {
 		return fmt.Errorf("cuda: %s.%s block of %d threads (max 1024)", module, name, t)
 	}

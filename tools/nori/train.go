@@ -42,6 +42,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workers := fs.Int("workers", 0, "worker goroutines of the kernels (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	devf := addDeviceFlags(fs, "bf16")
+	memGiB := fs.Float64("mem-limit", 0, "soft memory limit of the process in GiB (the garbage collector works harder near it; default: 60% of physical memory, or GOMEMLIMIT)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-seed S] [-workers W]")
 		fs.PrintDefaults()
@@ -72,6 +73,12 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dev, err := devf.open()
 	if err != nil {
 		return err
+	}
+	if *memGiB < 0 {
+		return fmt.Errorf("-mem-limit %g: want a positive number of GiB", *memGiB)
+	}
+	if _, err := setTrainMemoryLimit(*memGiB); err != nil {
+		fmt.Fprintf(stderr, "warning: no memory limit set (%v)\n", err)
 	}
 	var want *nori.TrainConfig
 	if *cfgArg != "" {

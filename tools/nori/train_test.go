@@ -150,3 +150,13 @@ func TestTrainDeviceFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestPhysicalMemory(t *testing.T) {
+	n, err := physicalMemory()
+	if err != nil {
+		t.Skipf("no /proc/meminfo: %v", err)
+	}
+	if n < 64<<20 {
+		t.Fatalf("physical memory %d bytes: implausible", n)
+	}
+}
