@@ -74,7 +74,13 @@ func run(srcDir, ptxDir, nvcc string, flags []string, arch, allowFile string) er
 		case err != nil:
 			return err
 		case !bytes.Equal(got, want):
-			problems = append(problems, fmt.Sprintf("%s differs from what %s compiles to (run make ptx and commit it)", committed, s))
+			hint := "run make ptx and commit it"
+			if bytes.Contains(want, []byte("_GLOBAL__N__")) {
+				// nvcc names anonymous-namespace symbols with a hash of the
+				// source path: such PTX differs in every checkout.
+				hint = "it declares symbols in an anonymous namespace, whose mangled names hash the file's path; use a named namespace"
+			}
+			problems = append(problems, fmt.Sprintf("%s differs from what %s compiles to (%s)", committed, s, hint))
 		}
 	}
 	ptxs, err := filepath.Glob(filepath.Join(ptxDir, "*.ptx"))

@@ -68,7 +68,10 @@
 
 typedef __nv_bfloat16 bf16;
 
-namespace {
+// A named namespace, not an anonymous one: nvcc mangles anonymous-namespace
+// symbols (the dynamic shared array) with a hash of the file path, which would
+// make the committed PTX depend on where the repository is checked out.
+namespace nori_attention {
 
 constexpr int kBN = 64;  // keys per K/V tile (forward, dq pass)
 constexpr float kLog2e = 1.4426950408889634f;
@@ -700,7 +703,8 @@ __device__ __forceinline__ void flash_bwd_q(void *dqp, long long gradBF16, long 
     }
 }
 
-}  // namespace
+}  // namespace nori_attention
+using namespace nori_attention;
 
 // ---------------------------------------------------------------- entry points
 
