@@ -81,3 +81,9 @@ build-cuda: ## compile the cuda-tagged binaries and test binaries into $(GPU_BIN
 	$(GO) test -tags cuda,cublas -c -ldflags="-s -w" -o $(GPU_BIN)/cuda-cublas.test ./kernels/cuda/
 
 cuda-ci: cuda-toolkit vet-cuda build-cuda ptx-check ## the CUDA part of CI: toolkit, vet, compile the tagged code, PTX check
+
+.PHONY: hostcheck
+hostcheck: ## run the CUDA kernels without a GPU in the host emulators (kernels/cuda/hostcheck; needs g++, numpy; ~15 min)
+	kernels/cuda/hostcheck/run.sh
+	kernels/cuda/hostcheck/gemm_emu.sh
+	/usr/bin/python3 kernels/cuda/hostcheck/attn_emu.py
