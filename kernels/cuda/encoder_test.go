@@ -359,12 +359,12 @@ func BenchmarkRBFEncode(b *testing.B) {
 	dg, db, dw, dbias := poisoned(b, r, 40*K), poisoned(b, r, 40*K), poisoned(b, r, K), poisoned(b, r, K)
 	defer freeAll(b, r, vd, gd, bd, wd, bbd, out, mean, rstd, dg, db, dw, dbias)
 	b.Run("fwd", func(b *testing.B) {
-		trainBenchVsCopy(b, r, 4*S*K+16*S, func() error {
+		benchVsCopy(b, r, 4*S*K+16*S, func() error {
 			return r.RBFEncodeFwd(out, mean, rstd, vd, gd, bd, wd, bbd, S, K, 0.5, 1e-5)
 		})
 	})
 	b.Run("bwd", func(b *testing.B) {
-		trainBenchVsCopy(b, r, 4*S*K+16*S, func() error {
+		benchVsCopy(b, r, 4*S*K+16*S, func() error {
 			return r.RBFEncodeBwd(dg, db, dw, dbias, out, vd, gd, bd, wd, mean, rstd, S, K, 0.5)
 		})
 	})

@@ -186,7 +186,7 @@ func BenchmarkLayerNorm(b *testing.B) {
 			gb := normBenchBuffers(b, r, cols, 2)
 			st := normBenchBuffers(b, r, rows, 2)
 			traffic := int64(4 * (2*n + 2*cols + 2*rows)) // x, gamma, beta read; out, mean, rstd written
-			normBenchVsCopy(b, r, traffic, func() error {
+			benchVsCopy(b, r, traffic, func() error {
 				return r.LayerNormFwd(p[1], st[0], st[1], p[0], gb[0], gb[1], rows, cols, lnEpsilon)
 			})
 		})
@@ -196,7 +196,7 @@ func BenchmarkLayerNorm(b *testing.B) {
 			st := normBenchBuffers(b, r, rows, 2)
 			// dy, x, mean, rstd, gamma read; dx, dgamma, dbeta written
 			traffic := int64(4 * (3*n + 3*cols + 2*rows))
-			normBenchVsCopy(b, r, traffic, func() error {
+			benchVsCopy(b, r, traffic, func() error {
 				return r.LayerNormBwd(p[2], gb[1], gb[2], p[0], p[1], st[0], st[1], gb[0], rows, cols)
 			})
 		})

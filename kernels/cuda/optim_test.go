@@ -162,63 +162,6 @@ func TestAxpby(t *testing.T) {
 	}
 }
 
-// trainBenchVsCopy times b.N calls of run between GPU events, then b.N
-// device-to-device copies of the same traffic (half read, half written),
-// and reports the kernel's GB/s, the copy's and their ratio.
-func trainBenchVsCopy(b *testing.B, r *Runtime, traffic int64, run func() error) {
-	half := (traffic/2 + 3) &^ 3
-	src, err := r.Alloc(half)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dst, err := r.Alloc(half)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer freeAll(b, r, src, dst)
-	if err := r.Memset32(src, 0x3f800000, half/4); err != nil {
-		b.Fatal(err)
-	}
-	if err := run(); err != nil { // warm up: JIT, allocator, caches
-		b.Fatal(err)
-	}
-	if err := r.CopyDtoD(dst, src, half); err != nil {
-		b.Fatal(err)
-	}
-	if err := r.Sync(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	ms, err := r.Time(func() error {
-		for i := 0; i < b.N; i++ {
-			if err := run(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	msCopy, err := r.Time(func() error {
-		for i := 0; i < b.N; i++ {
-			if err := r.CopyDtoD(dst, src, half); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	gbs := float64(traffic) * float64(b.N) / (ms * 1e-3) / 1e9
-	copyGBs := float64(2*half) * float64(b.N) / (msCopy * 1e-3) / 1e9
-	b.ReportMetric(gbs, "GB/s")
-	b.ReportMetric(copyGBs, "copy_GB/s")
-	b.ReportMetric(gbs/copyGBs, "vs_copy")
-}
-
 // BenchmarkAdamW: 8M parameters (28 bytes per element: p, g, m, v read; p,
 // m, v written) against a device copy of the same traffic.
 func BenchmarkAdamW(b *testing.B) {
@@ -235,7 +178,7 @@ func BenchmarkAdamW(b *testing.B) {
 		ps[i] = upload(b, r, x)
 	}
 	defer freeAll(b, r, ps...)
-	trainBenchVsCopy(b, r, 28*n, func() error {
+	benchVsCopy(b, r, 28*n, func() error {
 		return r.AdamW(ps[0], ps[1], ps[2], ps[3], n, 1e-6, 0.9, 0.999, 1e-8, 0.01, 0.5, 0.01)
 	})
 }

@@ -206,16 +206,16 @@ func BenchmarkPinball(b *testing.B) {
 	}
 	defer freeAll(b, r, pd, yd, ud, dp, part)
 	b.Run("loss", func(b *testing.B) {
-		trainBenchVsCopy(b, r, 4*n*q, func() error {
+		benchVsCopy(b, r, 4*n*q, func() error {
 			return r.pinballQueue(part, "nori_pinball_loss", n, pd, yd, ud, n, q)
 		})
 	})
 	b.Run("crossing+grad", func(b *testing.B) {
-		trainBenchVsCopy(b, r, 8*n*q, func() error {
+		benchVsCopy(b, r, 8*n*q, func() error {
 			return r.pinballQueue(part, "nori_pinball_crossing", n, dp, pd, yd, ud, n, q, 1.0/(n*q), 0.05/(n*(q-1)))
 		})
 	})
 	b.Run("grad", func(b *testing.B) {
-		trainBenchVsCopy(b, r, 8*n*q, func() error { return r.PinballGrad(dp, pd, yd, ud, n, q, 1) })
+		benchVsCopy(b, r, 8*n*q, func() error { return r.PinballGrad(dp, pd, yd, ud, n, q, 1) })
 	})
 }

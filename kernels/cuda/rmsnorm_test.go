@@ -279,13 +279,54 @@ func TestRMSNormErrors(t *testing.T) {
 // normBenchShapes are the model's row shapes of the targets.
 var normBenchShapes = []struct{ rows, cols int }{{4096, 128}, {65536, 128}}
 
-// normBenchVsCopy times b.N back-to-back calls of run on the GPU (events),
+// normBenchBuffers uploads count buffers of n random float32 (not zeros: exp
+// and friends must see ordinary values), freed when the benchmark ends.
+func normBenchBuffers(b *testing.B, r *Runtime, n, count int) []Ptr {
+	ps := make([]Ptr, count)
+	for i := range ps {
+		ps[i] = upload(b, r, randn(uint64(9000+i), n))
+	}
+	b.Cleanup(func() {
+		for _, p := range ps {
+			_ = r.Free(p)
+		}
+	})
+	return ps
+}
+
+func BenchmarkRMSNorm(b *testing.B) {
+	r := testRuntime(b)
+	for _, sh := range normBenchShapes {
+		rows, cols := sh.rows, sh.cols
+		n := rows * cols
+		b.Run(fmt.Sprintf("fwd/%dx%d", rows, cols), func(b *testing.B) {
+			p := normBenchBuffers(b, r, n, 2)
+			g, rs := normBenchBuffers(b, r, cols, 1)[0], normBenchBuffers(b, r, rows, 1)[0]
+			traffic := int64(4 * (2*n + cols + rows)) // x, gamma read; out, rstd written
+			benchVsCopy(b, r, traffic, func() error {
+				return r.RMSNormFwd(p[1], rs, p[0], g, rows, cols, rmsEpsilon)
+			})
+		})
+		b.Run(fmt.Sprintf("bwd/%dx%d", rows, cols), func(b *testing.B) {
+			p := normBenchBuffers(b, r, n, 3)
+			g, dg := normBenchBuffers(b, r, cols, 1)[0], normBenchBuffers(b, r, cols, 1)[0]
+			rs := normBenchBuffers(b, r, rows, 1)[0]
+			traffic := int64(4 * (3*n + 2*cols + rows)) // dy, x, rstd, gamma read; dx, dgamma written
+			benchVsCopy(b, r, traffic, func() error {
+				return r.RMSNormBwd(p[2], dg, p[0], p[1], rs, g, rows, cols)
+			})
+		})
+	}
+}
+
+// benchVsCopy (shared by every memory-bound kernel's benchmark; here rather than in
+// testmain_test.go because the host emulator compiles this file but not that one) times b.N back-to-back calls of run on the GPU (events),
 // then b.N device-to-device copies moving as many bytes (traffic/2 read and
 // traffic/2 written), and reports the kernel's GB/s (traffic = bytes read +
 // written per call), the copy's, and their ratio (the target is >=
 // 0.7). Both are timed with launches queued from Go, so per-call CPU
 // overhead counts on both sides alike.
-func normBenchVsCopy(b *testing.B, r *Runtime, traffic int64, run func() error) {
+func benchVsCopy(b *testing.B, r *Runtime, traffic int64, run func() error) {
 	half := (traffic/2 + 3) &^ 3
 	src, err := r.Alloc(half)
 	if err != nil {
@@ -338,44 +379,4 @@ func normBenchVsCopy(b *testing.B, r *Runtime, traffic int64, run func() error) 
 	b.ReportMetric(gbs, "GB/s")
 	b.ReportMetric(copyGBs, "copy_GB/s")
 	b.ReportMetric(gbs/copyGBs, "vs_copy")
-}
-
-// normBenchBuffers uploads count buffers of n random float32 (not zeros: exp
-// and friends must see ordinary values), freed when the benchmark ends.
-func normBenchBuffers(b *testing.B, r *Runtime, n, count int) []Ptr {
-	ps := make([]Ptr, count)
-	for i := range ps {
-		ps[i] = upload(b, r, randn(uint64(9000+i), n))
-	}
-	b.Cleanup(func() {
-		for _, p := range ps {
-			_ = r.Free(p)
-		}
-	})
-	return ps
-}
-
-func BenchmarkRMSNorm(b *testing.B) {
-	r := testRuntime(b)
-	for _, sh := range normBenchShapes {
-		rows, cols := sh.rows, sh.cols
-		n := rows * cols
-		b.Run(fmt.Sprintf("fwd/%dx%d", rows, cols), func(b *testing.B) {
-			p := normBenchBuffers(b, r, n, 2)
-			g, rs := normBenchBuffers(b, r, cols, 1)[0], normBenchBuffers(b, r, rows, 1)[0]
-			traffic := int64(4 * (2*n + cols + rows)) // x, gamma read; out, rstd written
-			normBenchVsCopy(b, r, traffic, func() error {
-				return r.RMSNormFwd(p[1], rs, p[0], g, rows, cols, rmsEpsilon)
-			})
-		})
-		b.Run(fmt.Sprintf("bwd/%dx%d", rows, cols), func(b *testing.B) {
-			p := normBenchBuffers(b, r, n, 3)
-			g, dg := normBenchBuffers(b, r, cols, 1)[0], normBenchBuffers(b, r, cols, 1)[0]
-			rs := normBenchBuffers(b, r, rows, 1)[0]
-			traffic := int64(4 * (3*n + 2*cols + rows)) // dy, x, rstd, gamma read; dx, dgamma written
-			normBenchVsCopy(b, r, traffic, func() error {
-				return r.RMSNormBwd(p[2], dg, p[0], p[1], rs, g, rows, cols)
-			})
-		})
-	}
 }

@@ -154,13 +154,13 @@ func BenchmarkSoftmax(b *testing.B) {
 		for _, log := range []bool{false, true} {
 			b.Run(fmt.Sprintf("fwd/log=%v/%dx%d", log, rows, cols), func(b *testing.B) {
 				p := normBenchBuffers(b, r, n, 2)
-				normBenchVsCopy(b, r, int64(4*2*n), func() error { // x read, out written
+				benchVsCopy(b, r, int64(4*2*n), func() error { // x read, out written
 					return r.SoftmaxFwd(p[1], p[0], rows, cols, log)
 				})
 			})
 			b.Run(fmt.Sprintf("bwd/log=%v/%dx%d", log, rows, cols), func(b *testing.B) {
 				p := normBenchBuffers(b, r, n, 3)
-				normBenchVsCopy(b, r, int64(4*3*n), func() error { // y, dy read, dx written
+				benchVsCopy(b, r, int64(4*3*n), func() error { // y, dy read, dx written
 					return r.SoftmaxBwd(p[2], p[0], p[1], rows, cols, log)
 				})
 			})

@@ -105,13 +105,13 @@ func BenchmarkSwiGLU(b *testing.B) {
 		n := sh.rows * sh.cols
 		b.Run(fmt.Sprintf("fwd/%dx%d", sh.rows, sh.cols), func(b *testing.B) {
 			p := normBenchBuffers(b, r, n, 3)
-			normBenchVsCopy(b, r, int64(4*3*n), func() error { // gate, up read; out written
+			benchVsCopy(b, r, int64(4*3*n), func() error { // gate, up read; out written
 				return r.SwiGLUFwd(p[2], p[0], p[1], n)
 			})
 		})
 		b.Run(fmt.Sprintf("bwd/%dx%d", sh.rows, sh.cols), func(b *testing.B) {
 			p := normBenchBuffers(b, r, n, 5)
-			normBenchVsCopy(b, r, int64(4*5*n), func() error { // dy, gate, up read; dgate, dup written
+			benchVsCopy(b, r, int64(4*5*n), func() error { // dy, gate, up read; dgate, dup written
 				return r.SwiGLUBwd(p[3], p[4], p[0], p[1], p[2], n)
 			})
 		})
