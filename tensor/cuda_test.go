@@ -708,9 +708,12 @@ func TestCUDAAttention(t *testing.T) {
 				continue
 			}
 			w, g := want[i].Float64s(), got[i].Float64s()
-			mx := 0.0
-			for _, x := range w {
-				mx = max(mx, math.Abs(x))
+			mx := maxAbsF64(w)
+			if i == 2 || i == 3 {
+				// dq and dk sum dS = P (dP - delta), which cancels (to 0
+				// exactly with one key) while its terms are as large as
+				// dv's: scale their tolerance by max |dv| too.
+				mx = max(mx, maxAbsF64(want[4].Float64s()))
 			}
 			tol := 1e-5
 			if c.nk > 128 {

@@ -86,7 +86,8 @@ func Unary[T Float](op UnaryOp, dst, a []T, p float64) {
 	case OpGELUErf:
 		for i := range dst {
 			x := float64(a[i])
-			dst[i] = T(0.5 * x * (1 + math.Erf(x/math.Sqrt2)))
+			// Phi(x) = erfc(-x/sqrt2)/2: no cancellation in 1+erf for x << 0.
+			dst[i] = T(0.5 * x * math.Erfc(-x/math.Sqrt2))
 		}
 	case OpSqrt:
 		for i := range dst {
@@ -215,7 +216,7 @@ func UnaryGrad[T Float](op UnaryOp, dx, x, y, dy []T, p float64) {
 		x = x[:n]
 		for i := range dx {
 			v := float64(x[i])
-			d := 0.5*(1+math.Erf(v/math.Sqrt2)) + v*math.Exp(-0.5*v*v)*ewInvSqrt2Pi
+			d := 0.5*math.Erfc(-v/math.Sqrt2) + v*math.Exp(-0.5*v*v)*ewInvSqrt2Pi
 			dx[i] = T(float64(dy[i]) * d)
 		}
 	case OpSqrt:

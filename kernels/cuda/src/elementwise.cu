@@ -60,7 +60,8 @@ struct UGELUTanh {
 struct UGELUErf {
     static __device__ __forceinline__ float f(float x, double) {
         const double v = x;
-        return f32(__dmul_rn(__dmul_rn(0.5, v), __dadd_rn(1.0, erf(v / SQRT2))));
+        // Phi(x) = erfc(-x/sqrt2)/2: 1+erf(x/sqrt2) cancels for x << 0.
+        return f32(__dmul_rn(__dmul_rn(0.5, v), erfc(-v / SQRT2)));
     }
 };
 struct USqrt { static __device__ __forceinline__ float f(float x, double) { return f32(sqrt((double)x)); } };
@@ -121,10 +122,10 @@ struct GGELUTanh {
 };
 struct GGELUErf {
     enum { X = 1, Y = 0 };
-    // d = 0.5(1+erf(x/sqrt2)) + x exp(-x^2/2)/sqrt(2 pi).
+    // d = Phi(x) + x phi(x), Phi(x) = erfc(-x/sqrt2)/2 (no cancellation for x << 0).
     static __device__ __forceinline__ float g(float x, float, float dy, double) {
         const double v = x;
-        const double cdf = __dmul_rn(0.5, __dadd_rn(1.0, erf(v / SQRT2)));
+        const double cdf = __dmul_rn(0.5, erfc(-v / SQRT2));
         const double pdf = __dmul_rn(__dmul_rn(v, exp(__dmul_rn(__dmul_rn(-0.5, v), v))), INV_SQRT_2PI);
         return f32(__dmul_rn((double)dy, __dadd_rn(cdf, pdf)));
     }
