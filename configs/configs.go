@@ -10,6 +10,15 @@
 //	       steps, cosine from step 8000 to 5e-5 at 12000); batches of 8
 //	       tables of 32-256 rows x 2-16 features until step 3000, 64-512 x
 //	       2-32 until 8000, then 4 tables of 128-1024 x 2-48.
+//	medium the default checkpoint, sized for a GPU lease of about 17
+//	       minutes: 6 layers, E=128, 2 heads, SwiGLU 256, head 384, 999
+//	       quantiles (2,376,744 trainable parameters); the schedule of small
+//	       with batches of 32 tables (stage 1), 24 (stage 2) and 8 (stage 3
+//	       of 128-1024 rows x 2-48 features). The step counts are those of the
+//	       run on an H100 (2026-11-23: 3731 steps, 76,104 tables, 1,048 s of
+//	       training, 2.3-5.4 steps/s), fitted to its lease by
+//	       tools/gpu/fitcfg.py from speed probes of each stage; the same tool
+//	       rescales them for another lease or GPU.
 //
 // Measured for small on the shared 2-core Zen 4 (load average ~5 from other
 // jobs): about 3 steps/s in the first stage, 0.9 in the second, 0.64 in the
