@@ -40,7 +40,11 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 	info := enc.info()
 	n := len(y)
 	for i := range s.ensemble {
-		m := fitMember(i, memberFamilyOf(i, s.ensemble), base, info, s.seed)
+		fam := memberFamilyOf(i, s.ensemble)
+		if s.preprocess == PreprocessPlain {
+			fam = familyPlain
+		}
+		m := fitMember(i, fam, base, info, s.seed)
 		rows := subsampleContext(n, contextRows(n, m.width, s.budget), memberRNG(s.seed, i, streamContext))
 		if rows == nil {
 			rows = make([]int, n)

@@ -21,6 +21,7 @@ type settings struct {
 	seed       uint64
 	device     tensor.Device
 	queryChunk int
+	preprocess Preprocessing
 }
 
 func defaultSettings() settings {
@@ -133,6 +134,55 @@ func WithQueryChunk(rows int) Option {
 			return fmt.Errorf("%w: WithQueryChunk(%d): need at least one row", ErrBadOption, rows)
 		}
 		s.queryChunk = rows
+		return nil
+	}
+}
+
+// Preprocessing selects what the ensemble members feed the model.
+type Preprocessing uint8
+
+const (
+	// PreprocessEnsemble is the reference's pipeline (the default): half the
+	// members add uniform quantile transforms and their SVD components, the
+	// other half pass numeric columns through adaptive transforms; all add
+	// random pair products and a row fingerprint (preprocess_member.go).
+	PreprocessEnsemble Preprocessing = iota
+	// PreprocessPlain feeds the encoded columns alone, each member in its own
+	// random column order (and category coding): the table as the model saw
+	// its training tables.
+	PreprocessPlain
+)
+
+// String returns "ensemble" or "plain".
+func (p Preprocessing) String() string {
+	switch p {
+	case PreprocessEnsemble:
+		return "ensemble"
+	case PreprocessPlain:
+		return "plain"
+	}
+	return fmt.Sprintf("Preprocessing(%d)", uint8(p))
+}
+
+// ParsePreprocessing returns the Preprocessing named "ensemble" or "plain".
+func ParsePreprocessing(name string) (Preprocessing, error) {
+	switch name {
+	case "ensemble":
+		return PreprocessEnsemble, nil
+	case "plain":
+		return PreprocessPlain, nil
+	}
+	return 0, fmt.Errorf("%w: unknown preprocessing %q (want ensemble or plain)", ErrBadOption, name)
+}
+
+// WithPreprocessing sets the members' preprocessing (default
+// PreprocessEnsemble).
+func WithPreprocessing(p Preprocessing) Option {
+	return func(s *settings) error {
+		if p > PreprocessPlain {
+			return fmt.Errorf("%w: WithPreprocessing(%d): unknown preprocessing", ErrBadOption, uint8(p))
+		}
+		s.preprocess = p
 		return nil
 	}
 }

@@ -29,6 +29,10 @@ type memberFamily uint8
 const (
 	familyQuantile memberFamily = iota
 	familyAdaptive
+	// familyPlain (WithPreprocessing(PreprocessPlain)): the base columns
+	// alone, in the member's random order, categorical codes permuted as
+	// above; no added features and no fingerprint.
+	familyPlain
 )
 
 // RNG streams of a member's draws: stream = memberStreamBase*(index+1) + purpose.
@@ -127,6 +131,11 @@ func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed ui
 			m.adapt = append(m.adapt, fitAdaptive(vals))
 		}
 	}
+	if fam == familyPlain {
+		m.width = base.cols
+		m.order = memberRNG(seed, index, streamOrder).Perm(m.width)
+		return m
+	}
 	m.pairs = fitPairs(base, m.numIdx, memberRNG(seed, index, streamPairs))
 	m.salt = memberRNG(seed, index, streamSalt).Uint64()
 	m.trainFP = fingerprintTrain(base, m.salt)
@@ -186,6 +195,8 @@ func (m *member) transformRow(row []float64, fp float64, pre []float64) {
 		k++
 	}
 	switch m.family {
+	case familyPlain:
+		return
 	case familyQuantile:
 		for q, j := range m.numIdx {
 			pre[k] = m.quant[q].apply(row[j])

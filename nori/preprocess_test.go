@@ -421,6 +421,35 @@ func TestMemberLayoutAndCodes(t *testing.T) {
 	}
 }
 
+// TestPlainMember: the plain family passes the encoded base columns alone,
+// permuted by the member's column order, categorical codes through the
+// member's permutation, missing cells as NaN, with no added columns.
+func TestPlainMember(t *testing.T) {
+	tb, _ := mixedTable(150, 2)
+	enc, base := fitEncoder(tb, tb.Names())
+	info := enc.info()
+	for _, idx := range []int{0, 3} {
+		m := fitMember(idx, familyPlain, base, info, 7)
+		if m.width != base.cols {
+			t.Fatalf("plain member %d width %d, want the base's %d", idx, m.width, base.cols)
+		}
+		rows := []int{0, 5, 149}
+		out := m.transform(base, rows)
+		for r, i := range rows {
+			for k, src := range m.order {
+				want := base.at(i, src)
+				if p, ok := m.catPerm[src]; ok && want >= 0 {
+					want = float64(p[int(want)])
+				}
+				got := float64(out[r*m.width+k])
+				if !(got == float64(float32(want)) || math.IsNaN(got) && math.IsNaN(want)) {
+					t.Fatalf("member %d row %d column %d (base column %d): %v, want %v", idx, i, k, src, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestWideTableReducedBySVD(t *testing.T) {
 	n, f := 40, 300
 	tb := NewTable()

@@ -107,7 +107,7 @@ func TestNewRegressorBadOptions(t *testing.T) {
 	for name, o := range map[string]Option{
 		"ensemble 0": WithEnsemble(0), "budget 0": WithBudget(0), "workers 0": WithWorkers(0),
 		"chunk 0": WithQueryChunk(0), "nil device": WithDevice(nil), "nil model": WithModel(nil),
-		"empty checkpoint": WithCheckpoint(""), "nil option": nil,
+		"empty checkpoint": WithCheckpoint(""), "nil option": nil, "preprocessing 9": WithPreprocessing(9),
 	} {
 		if _, err := NewRegressor(f, o); !errors.Is(err, ErrBadOption) {
 			t.Errorf("%s: error %v, want ErrBadOption", name, err)
@@ -692,5 +692,45 @@ func TestTinyModelDeterministicAcrossWorkers(t *testing.T) {
 		} else if !sameFloats(ref, d.q) {
 			t.Fatalf("%d workers (kernels and members) change the predictions", w)
 		}
+	}
+}
+
+// TestPreprocessingOption: "plain" members see the encoded columns alone
+// (the fake model's width is the table's), predictions are deterministic and
+// differ from the default pipeline's; names parse both ways.
+func TestPreprocessingOption(t *testing.T) {
+	X, y := linearData(120, 3, 4)
+	for _, name := range []string{"ensemble", "plain"} {
+		p, err := ParsePreprocessing(name)
+		if err != nil || p.String() != name {
+			t.Fatalf("ParsePreprocessing(%q) = %v, %v", name, p, err)
+		}
+	}
+	if _, err := ParsePreprocessing("raw"); !errors.Is(err, ErrBadOption) {
+		t.Fatalf("unknown name: %v", err)
+	}
+	predict := func(opts ...Option) []float64 {
+		r, _ := newFakeRegressor(t, append([]Option{WithEnsemble(3)}, opts...)...)
+		if err := r.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		wantPlain := r.s.preprocess == PreprocessPlain
+		for i, m := range r.fit.ens.members {
+			if (m.family == familyPlain) != wantPlain || wantPlain && m.width != 3 {
+				t.Fatalf("member %d: family %d width %d (plain requested: %v)", i, m.family, m.width, wantPlain)
+			}
+		}
+		p, err := r.Predict(X[:20])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := predict(WithPreprocessing(PreprocessPlain)), predict(WithPreprocessing(PreprocessPlain))
+	if !sameFloats(a, b) {
+		t.Fatal("plain preprocessing is not deterministic")
+	}
+	if sameFloats(a, predict()) {
+		t.Fatal("plain and ensemble preprocessing give identical predictions")
 	}
 }

@@ -40,6 +40,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "ensemble members per prediction")
 	seed := fs.Uint64("seed", 0, "seed of the random splits (without -splits) and of the preprocessing ensemble")
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
+	preprocess := fs.String("preprocess", "ensemble", "members' preprocessing: ensemble (the reference's transforms and added features) or plain (the encoded columns alone)")
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -106,7 +107,11 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithModel(m), nori.WithDevice(dev)}
+	pre, err := nori.ParsePreprocessing(*preprocess)
+	if err != nil {
+		return err
+	}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithModel(m), nori.WithDevice(dev)}
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

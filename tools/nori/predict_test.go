@@ -190,6 +190,7 @@ func TestPredictErrors(t *testing.T) {
 		{"missing file", []string{"-train", filepath.Join(dir, "nope.csv"), "-test", goodTest, "-checkpoint", ck}, "nope.csv"},
 		{"incompatible checkpoint", []string{"-train", good, "-test", goodTest, "-checkpoint", incompatible}, "LoadModel"},
 		{"extra args", []string{"-train", good, "-test", goodTest, "-checkpoint", ck, "stray"}, "unexpected arguments"},
+		{"bad preprocess", []string{"-train", good, "-test", goodTest, "-preprocess", "raw", "-checkpoint", ck}, `unknown preprocessing "raw"`},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
