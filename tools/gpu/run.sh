@@ -3,8 +3,12 @@
 # collects their output, for the device tool (which carries out/gpu and
 # returns what is written under $OUT):
 #
-#   make build-cuda                                   # here: out/gpu/*.test, out/gpu/nori
-#   run: bash tools/gpu/run.sh [tests|bench|all] [TEST_REGEX] [BENCH_REGEX]   # there
+#   make build-cuda && bash tools/gpu/pack.sh         # here: out/carry/bin.tar.xz
+#   run: bash tools/gpu/run.sh [tests|bench|all] [TEST_REGEX] [BENCH_REGEX]   # there, carry out/carry
+#
+# The binaries come from out/carry/bin.tar.xz when it is there (unpacked to
+# /tmp/gpubin), else from GPU_BIN (default out/gpu: 80 MB, too much for a
+# lease's 64 MiB beside the tree).
 #
 # Each binary's output goes to $OUT/<name>.{test,bench}.txt; a summary of
 # PASS/FAIL lines to $OUT/summary.txt. nvidia-smi's device line heads it.
@@ -13,6 +17,10 @@ mode=${1:-all}
 tests=${2:-.}
 bench=${3:-.}
 bin=${GPU_BIN:-out/gpu}
+if [ -z "${GPU_BIN:-}" ] && [ -f out/carry/bin.tar.xz ]; then
+	mkdir -p /tmp/gpubin && tar -C /tmp/gpubin -xJf out/carry/bin.tar.xz
+	bin=/tmp/gpubin
+fi
 out=${OUT:-out/gpu-results}
 mkdir -p "$out"
 {
