@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/nori-ml/nori/tensor"
 )
 
 // LogFile is the JSONL training log of a training directory.
@@ -42,6 +44,21 @@ type LogEntry struct {
 	TablesPerSec float64 `json:"tables_per_s"`
 	Elapsed      float64 `json:"elapsed_s"`
 	TablesSeen   int64   `json:"tables_seen"`
+	// Device is the GPU's work per step over the window (runs on a GPU
+	// only; absent on the CPU and on skip lines).
+	Device *DeviceWindow `json:"device,omitempty"`
+}
+
+// DeviceWindow is a log window's GPU work per step: what tells an
+// overhead-bound step (many launches, copies or forced collections per step)
+// from a kernel-bound one.
+type DeviceWindow struct {
+	Launches    float64 `json:"launches_per_step"`
+	Uploads     float64 `json:"uploads_per_step"`
+	Downloads   float64 `json:"downloads_per_step"`
+	Collections float64 `json:"gcs_per_step"`   // garbage collections the allocator forced
+	CollectMs   float64 `json:"gc_ms_per_step"` // milliseconds they blocked the step
+	PeakGiB     float64 `json:"peak_gib"`       // allocator's peak bytes in use so far
 }
 
 // jsonFloat makes NaN and infinities encodable (JSON has no such numbers):
@@ -130,6 +147,17 @@ type trainLog struct {
 	lastStart        time.Time
 	steps            int
 	tables           int64
+	// gpu is the model's device when it is a GPU (nil otherwise), last its
+	// counters at the start of the window.
+	gpu  tensor.GPUDevice
+	last tensor.DeviceCounters
+}
+
+// watch makes the log record dev's counters when dev is a GPU.
+func (l *trainLog) watch(dev tensor.Device) {
+	if g, ok := dev.(tensor.GPUDevice); ok {
+		l.gpu, l.last = g, g.Counters()
+	}
 }
 
 // openTrainLog opens dir's log for appending after dropping the lines of
@@ -194,6 +222,16 @@ func (l *trainLog) write(e LogEntry, window bool) error {
 		if dt := now.Sub(l.lastStart).Seconds(); dt > 0 {
 			e.StepsPerSec = float64(l.steps) / dt
 			e.TablesPerSec = float64(e.TablesSeen-l.tables) / dt
+		}
+		if l.gpu != nil && l.steps > 0 {
+			c := l.gpu.Counters()
+			d, k := c.Sub(l.last), float64(l.steps)
+			l.last = c
+			e.Device = &DeviceWindow{
+				Launches: float64(d.Launches) / k, Uploads: float64(d.Uploads) / k, Downloads: float64(d.Downloads) / k,
+				Collections: float64(d.Collections) / k, CollectMs: d.CollectTime.Seconds() * 1e3 / k,
+				PeakGiB: float64(l.gpu.MemStats().PeakInUse) / (1 << 30),
+			}
 		}
 		l.n, l.loss, l.pin, l.cross, l.steps, l.lastStart, l.tables = 0, 0, 0, 0, 0, now, e.TablesSeen
 	}

@@ -47,6 +47,7 @@ func (t *Trainer) Run(ctx context.Context, opt RunOptions) error {
 		return err
 	}
 	defer log.close()
+	log.watch(t.model.Device())
 	bar := NewProgress(opt.Progress, t.step, opt.Until, t.tablesSeen)
 	checkpoint := func() error {
 		if err := log.flush(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nori-ml/nori/autograd"
 	"github.com/nori-ml/nori/kernels/par"
@@ -556,5 +557,51 @@ func TestTrainConfigErrors(t *testing.T) {
 	}
 	if _, err := ResumeTrainer(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no training state") {
 		t.Errorf("resume from an empty dir: %v", err)
+	}
+}
+
+// fakeGPU is a GPUDevice whose counters the test sets; only the counters and
+// memory statistics are used (the embedded nil Device is never called).
+type fakeGPU struct {
+	tensor.GPUDevice
+	c    tensor.DeviceCounters
+	peak int64
+}
+
+func (f *fakeGPU) Counters() tensor.DeviceCounters { return f.c }
+func (f *fakeGPU) MemStats() tensor.DeviceMemStats { return tensor.DeviceMemStats{PeakInUse: f.peak} }
+
+// TestTrainLogDeviceCounters: on a GPU each window's line carries the
+// device's work per step (counter deltas over the window's steps); on the
+// CPU and on skip lines there is none.
+func TestTrainLogDeviceCounters(t *testing.T) {
+	tr := newTestTrainer(t, trainTestConfig())
+	dir := t.TempDir()
+	l, err := openTrainLog(dir, 0, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.watch(tensor.CPU)
+	if l.gpu != nil {
+		t.Fatal("the CPU is watched as a GPU")
+	}
+	g := &fakeGPU{c: tensor.DeviceCounters{Launches: 1000, Uploads: 10, Collections: 3}}
+	l.watch(g)
+	g.c = tensor.DeviceCounters{Launches: 1600, Uploads: 16, Downloads: 4, Collections: 4, CollectTime: 30 * time.Millisecond}
+	g.peak = 3 << 29
+	l.add(StepResult{Step: 0, Loss: 1, GradNorm: 1}, tr)
+	l.add(StepResult{Step: 1, Loss: 1, GradNorm: 1}, tr)
+	l.add(StepResult{Step: 2, Loss: 9, Skipped: true, SkipReason: SkipSpike, GradNorm: 1}, tr)
+	l.close()
+	log, err := ReadTrainLog(filepath.Join(dir, LogFile))
+	if err != nil || len(log) != 2 {
+		t.Fatalf("log %+v, %v", log, err)
+	}
+	want := &DeviceWindow{Launches: 300, Uploads: 3, Downloads: 2, Collections: 0.5, CollectMs: 15, PeakGiB: 1.5}
+	if got := log[0].Device; got == nil || *got != *want {
+		t.Fatalf("window device %+v, want %+v", got, want)
+	}
+	if log[1].Device != nil {
+		t.Fatalf("skip line has device counters %+v", log[1].Device)
 	}
 }

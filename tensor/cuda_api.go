@@ -1,6 +1,9 @@
 package tensor
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // The GPU device's extra API, declared in every build so that commands can
 // offer `-device cuda` and print memory figures whether or not nori was built
@@ -71,4 +74,29 @@ type GPUDevice interface {
 	// Sync waits for every queued kernel and returns the first error one
 	// raised (kernels run asynchronously; copies to the host also wait).
 	Sync() error
+	// Counters returns what the device did since it was opened: the host-side
+	// work behind every op, to tell a kernel-bound step from an
+	// overhead-bound one.
+	Counters() DeviceCounters
+}
+
+// DeviceCounters counts a GPU device's driver calls and the garbage
+// collections its allocator forced, since the device was opened.
+type DeviceCounters struct {
+	Launches  int64 // kernel launches
+	Uploads   int64 // host-to-device copies
+	Downloads int64 // device-to-host copies (each waits for the queued work)
+	Syncs     int64 // explicit synchronisations (Sync)
+	// Collections counts the runtime.GC calls the allocator made to reclaim
+	// the memory of unreachable tensors (tensors not Released), and
+	// CollectTime the time they blocked the caller.
+	Collections int64
+	CollectTime time.Duration
+}
+
+// Sub returns the counts of the interval from o to c.
+func (c DeviceCounters) Sub(o DeviceCounters) DeviceCounters {
+	return DeviceCounters{Launches: c.Launches - o.Launches, Uploads: c.Uploads - o.Uploads,
+		Downloads: c.Downloads - o.Downloads, Syncs: c.Syncs - o.Syncs,
+		Collections: c.Collections - o.Collections, CollectTime: c.CollectTime - o.CollectTime}
 }

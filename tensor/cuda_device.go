@@ -77,6 +77,10 @@ type cudaDevice struct {
 	// sentinel cleanup queued with it has run (its cleanups are under way).
 	sinceGC   atomic.Int64
 	gcPending atomic.Bool
+	// collections and collectNanos count the collections collect ran and
+	// the time they blocked (DeviceCounters).
+	collections  atomic.Int64
+	collectNanos atomic.Int64
 }
 
 // cudaBuf is one device allocation. It is separate from cudaStorage so that
@@ -207,7 +211,10 @@ func (d *cudaDevice) collect(wait bool) {
 	// The sentinel is large enough to stay out of the tiny allocator, whose
 	// objects may never get their cleanups run.
 	runtime.AddCleanup(new(gcSentinel), func(ch chan struct{}) { d.gcPending.Store(false); close(ch) }, done)
+	t0 := time.Now()
 	runtime.GC()
+	d.collections.Add(1)
+	defer func() { d.collectNanos.Add(int64(time.Since(t0))) }()
 	if wait {
 		// Cleanups run in turn on one goroutine: once the sentinel's has run,
 		// most of those queued by this collection have too.
@@ -335,6 +342,14 @@ func (d *cudaDevice) SetMatMulPrecision(p MatMulPrecision) {
 func (d *cudaDevice) MatMulPrecision() MatMulPrecision { return MatMulPrecision(d.prec.Load()) }
 
 func (d *cudaDevice) Sync() error { return d.rt.Sync() }
+
+// Counters returns the runtime's driver-call counts and the allocator's
+// forced collections.
+func (d *cudaDevice) Counters() DeviceCounters {
+	c := d.rt.Counts()
+	return DeviceCounters{Launches: c.Launches, Uploads: c.Uploads, Downloads: c.Downloads, Syncs: c.Syncs,
+		Collections: d.collections.Load(), CollectTime: time.Duration(d.collectNanos.Load())}
+}
 
 // Runtime returns the kernels/cuda runtime behind the device, for code that
 // launches kernels of its own on the same stream (e.g. fused model kernels).

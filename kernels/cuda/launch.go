@@ -109,6 +109,7 @@ func (r *Runtime) Launch(module, name string, grid, block Dim3, sharedBytes int,
 		if err := fn.Launch(grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, r.stream, ptrs); err != nil {
 			return fmt.Errorf("cuda: launching %s.%s grid %v block %v shared %d: %w", module, name, grid, block, sharedBytes, err)
 		}
+		r.counts.launches.Add(1)
 		return nil
 	})
 }

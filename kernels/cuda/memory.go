@@ -65,6 +65,7 @@ func (r *Runtime) CopyDtoD(dst, src Ptr, bytes int64) error {
 // Upload copies bytes from host memory src to dst through the pinned staging
 // buffers, chunk by chunk, and returns once src may be reused.
 func (r *Runtime) Upload(dst Ptr, src unsafe.Pointer, bytes int64) error {
+	r.counts.uploads.Add(1)
 	return r.do(func() error {
 		for off := int64(0); off < bytes; {
 			buf, n, err := r.staging.next(bytes - off)
@@ -93,6 +94,7 @@ func (r *Runtime) Upload(dst Ptr, src unsafe.Pointer, bytes int64) error {
 // the pinned staging buffers; it returns when dst holds the data, and reports
 // any error a queued kernel raised.
 func (r *Runtime) Download(dst unsafe.Pointer, src Ptr, bytes int64) error {
+	r.counts.downloads.Add(1)
 	return r.do(func() error {
 		for off := int64(0); off < bytes; {
 			buf, n, err := r.staging.next(bytes - off)

@@ -32,6 +32,7 @@ type Runtime struct {
 	alloc     *cachingAllocator
 	staging   *staging
 	closed    bool
+	counts    counters
 }
 
 // Open creates a context on GPU ordinal (0 for the first), a non-blocking
@@ -107,6 +108,10 @@ func (r *Runtime) do(f func() error) error {
 	return f()
 }
 
+// Counts returns the runtime's counters (launches, copies, synchronisations)
+// since Open.
+func (r *Runtime) Counts() Counts { return r.counts.snapshot() }
+
 // Name is the device's name, e.g. "NVIDIA H100 80GB HBM3".
 func (r *Runtime) Name() string { return r.name }
 
@@ -123,6 +128,7 @@ func (r *Runtime) Stream() cu.Stream { return r.stream }
 // Sync waits for all work on the stream and returns the first error a kernel
 // raised since the last check.
 func (r *Runtime) Sync() error {
+	r.counts.syncs.Add(1)
 	return r.do(func() error {
 		if err := r.stream.Synchronize(); err != nil {
 			return fmt.Errorf("cuda: stream synchronize (an earlier kernel failed): %w", err)

@@ -14,7 +14,10 @@
 # and exits. The run's files go to $OUT: model.safetensors, config.json,
 # train_log.jsonl, loss.png and train_state.safetensors split into parts of
 # 15 MB (a lease returns files of at most 16 MiB; reassemble them here with
-# cat train_state.part* > train_state.safetensors), plus summary.txt.
+# cat train_state.part* > train_state.safetensors), plus summary.txt; with
+# PROFILE=1 also cpu.pprof, the Go CPU profile of the steps (go tool pprof).
+# Each log line of a GPU run has the launches, copies and forced garbage
+# collections per step (train_log.jsonl, "device").
 set -uo pipefail
 root=$PWD
 out=${OUT:?run this through the device tool}
@@ -23,11 +26,13 @@ el() { echo $(($(date +%s) - t0)); }
 mkdir -p /tmp/gpubin && tar -C /tmp/gpubin -xJf "$root/out/carry/bin.tar.xz" nori
 nori=/tmp/gpubin/nori
 S=$out/summary.txt
+prof=()
+if [ -n "${PROFILE:-}" ]; then prof=(-cpuprofile "$out/cpu.pprof"); fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$S" 2>&1
 if [ "${1:-}" = -resume ]; then
 	run=$2
 	T=$3
-	timeout -s INT "$T" "$nori" train -resume -device cuda -out "$run" -quiet >/tmp/train.txt 2>&1
+	timeout -s INT "$T" "$nori" train -resume -device cuda -out "$run" -quiet "${prof[@]}" >/tmp/train.txt 2>&1
 	echo "train exit $? at $(el)s" >>"$S"
 else
 	cfg=$1
@@ -44,7 +49,7 @@ else
 	done
 	left=$((T - $(el)))
 	python3 "$root/tools/gpu/fitcfg.py" fit "$cfg" $((all - $(el))) $rates >/tmp/fitted.json
-	timeout -s INT "$left" "$nori" train -config /tmp/fitted.json -device cuda -out "$run" -quiet >/tmp/train.txt 2>&1
+	timeout -s INT "$left" "$nori" train -config /tmp/fitted.json -device cuda -out "$run" -quiet "${prof[@]}" >/tmp/train.txt 2>&1
 	echo "train exit $? at $(el)s" >>"$S"
 fi
 tail -3 /tmp/train.txt >>"$S"

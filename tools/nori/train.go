@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +43,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	workers := fs.Int("workers", 0, "worker goroutines of the kernels (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	devf := addDeviceFlags(fs, "bf16")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the training steps to this file (go tool pprof; on a GPU it shows the host's share of each step)")
 	memGiB := fs.Float64("mem-limit", 0, "soft memory limit of the process in GiB (the garbage collector works harder near it; default: 60% of physical memory, or GOMEMLIMIT)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-seed S] [-workers W]")
@@ -68,6 +70,17 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *workers > 0 {
 		defer par.SetWorkers(par.SetWorkers(*workers))
+	}
+	// The profile file is created before anything else is written, so that
+	// a bad path fails the command before it starts a run.
+	var profile *os.File
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		profile = f
 	}
 
 	dev, err := devf.open()
@@ -139,6 +152,12 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var progress io.Writer = stderr
 	if *quiet {
 		progress = nil
+	}
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return fmt.Errorf("-cpuprofile %s: %w", *cpuProfile, err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	err = tr.Run(ctx, nori.RunOptions{
 		Dir: *out, Until: until, Progress: progress,

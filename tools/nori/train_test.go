@@ -45,8 +45,13 @@ func TestTrainCLIRunAndResume(t *testing.T) {
 	dir := t.TempDir()
 	cfg := trainCLIConfig(t, dir)
 	run := filepath.Join(dir, "run")
-	if _, stderr, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "3", "-quiet"); err != nil {
+	prof := filepath.Join(dir, "cpu.pprof")
+	if _, stderr, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "3", "-quiet", "-cpuprofile", prof); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
+	}
+	// The profile is a gzipped protocol buffer (pprof's format).
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("-cpuprofile wrote %d bytes (%v), want a gzip stream", len(b), err)
 	}
 	stdout, stderr, err := runTrainCLI("-out", run, "-resume", "-workers", "1")
 	if err != nil {
@@ -105,6 +110,7 @@ func TestTrainCLIErrors(t *testing.T) {
 		{[]string{"-out", run, "-resume", "-steps", "1"}, "already at step 1"},
 		{[]string{"-config", cfg, "-out", filepath.Join(dir, "x"), "extra"}, "unexpected arguments"},
 		{[]string{"-bogus"}, "flag provided but not defined"},
+		{[]string{"-config", cfg, "-out", filepath.Join(dir, "y"), "-cpuprofile", filepath.Join(dir, "no", "such", "cpu.pprof")}, "-cpuprofile"},
 	}
 	for _, c := range cases {
 		_, _, err := runTrainCLI(c.args...)
