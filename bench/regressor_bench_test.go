@@ -1,0 +1,71 @@
+package bench
+
+// End-to-end latency of the Regressor with the embedded checkpoint: Fit on
+// 80% of an n x F table and Predict the other 20%, 8 ensemble members
+// (the default), on the CPU with every core.
+//
+//	go test ./bench -run '^$' -bench RegressorLatency -benchtime 1x
+//
+// Reported: s/op (fit + predict), cells (n x F) and s_per_sqrt_cell, the
+// time over sqrt(n F): Nori's published H100 latencies are about 0.0051
+// s per sqrt(cell) (0.72 s at 1000 x 20, 3.6 s at 10000 x 50), a reference
+// point only (a GPU against this machine's cores).
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/nori-ml/nori/nori"
+	"github.com/nori-ml/nori/tensor"
+)
+
+// latencyTable is a nonlinear regression table: y = sin(x0) + x1 x2 + the
+// sum of the other features / F + noise.
+func latencyTable(n, f int) ([][]float64, []float64) {
+	r := tensor.NewRNG(11, 3)
+	X := make([][]float64, n)
+	y := make([]float64, n)
+	for i := range X {
+		X[i] = make([]float64, f)
+		for j := range X[i] {
+			X[i][j] = r.NormFloat64()
+		}
+		y[i] = math.Sin(X[i][0]) + X[i][1]*X[i][2] + 0.1*r.NormFloat64()
+		for j := 3; j < f; j++ {
+			y[i] += X[i][j] / float64(f)
+		}
+	}
+	return X, y
+}
+
+func BenchmarkRegressorLatency(b *testing.B) {
+	for _, c := range []struct{ n, f int }{{1000, 20}, {10000, 50}} {
+		b.Run(fmt.Sprintf("n%d_f%d", c.n, c.f), func(b *testing.B) {
+			X, y := latencyTable(c.n, c.f)
+			nTrain := c.n * 4 / 5
+			reg, err := nori.NewRegressor()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r2 float64
+			b.ResetTimer()
+			for range b.N {
+				if err := reg.Fit(X[:nTrain], y[:nTrain]); err != nil {
+					b.Fatal(err)
+				}
+				p, err := reg.Predict(X[nTrain:])
+				if err != nil {
+					b.Fatal(err)
+				}
+				r2 = nori.R2Score(y[nTrain:], p)
+			}
+			s := b.Elapsed().Seconds() / float64(b.N)
+			cells := float64(c.n * c.f)
+			b.ReportMetric(s, "s/op")
+			b.ReportMetric(cells, "cells")
+			b.ReportMetric(s/math.Sqrt(cells), "s_per_sqrt_cell")
+			b.ReportMetric(r2, "R2")
+		})
+	}
+}
