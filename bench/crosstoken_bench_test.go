@@ -5,7 +5,7 @@ package bench
 // tokens; a and b drawn per table) against the embedded checkpoint, on a
 // held-out batch where a and b share a token and one where they do not:
 //
-//	go test ./bench -run '^$' -bench CrossTokenLearning -benchtime 1x   # about 6 minutes on 2 cores
+//	NORI_BENCH_SLOW=1 go test ./bench -run '^$' -bench CrossTokenLearning -benchtime 1x   # about 6 minutes on 2 cores
 //
 // Reported: the R² of the mean prediction (normalised targets) for each
 // case, for the embedded checkpoint (ckpt_*) and the fresh model after
@@ -83,6 +83,7 @@ func xtokR2(m *nori.Model, pairs [][2]int) float64 {
 }
 
 func BenchmarkCrossTokenLearning(b *testing.B) {
+	skipUnlessSlow(b)
 	data, err := configs.Get("small")
 	if err != nil {
 		b.Fatal(err)

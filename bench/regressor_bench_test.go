@@ -4,7 +4,7 @@ package bench
 // 80% of an n x F table and Predict the other 20%, 8 ensemble members
 // (the default), on the CPU with every core.
 //
-//	go test ./bench -run '^$' -bench RegressorLatency -benchtime 1x
+//	NORI_BENCH_SLOW=1 go test ./bench -run '^$' -bench RegressorLatency -benchtime 1x
 //
 // Reported: s/op (fit + predict), cells (n x F) and s_per_sqrt_cell, the
 // time over sqrt(n F): Nori's published H100 latencies are about 0.0051
@@ -14,6 +14,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/nori-ml/nori/nori"
@@ -22,6 +23,15 @@ import (
 
 // latencyTable is a nonlinear regression table: y = sin(x0) + x1 x2 + the
 // sum of the other features / F + noise.
+// skipUnlessSlow skips a benchmark that takes minutes (a training run, a
+// 10000-row table) unless NORI_BENCH_SLOW is set, so that make bench stays
+// short.
+func skipUnlessSlow(b *testing.B) {
+	if os.Getenv("NORI_BENCH_SLOW") == "" {
+		b.Skip("takes minutes: set NORI_BENCH_SLOW=1 to run it")
+	}
+}
+
 func latencyTable(n, f int) ([][]float64, []float64) {
 	r := tensor.NewRNG(11, 3)
 	X := make([][]float64, n)
@@ -40,6 +50,7 @@ func latencyTable(n, f int) ([][]float64, []float64) {
 }
 
 func BenchmarkRegressorLatency(b *testing.B) {
+	skipUnlessSlow(b)
 	for _, c := range []struct{ n, f int }{{1000, 20}, {10000, 50}} {
 		b.Run(fmt.Sprintf("n%d_f%d", c.n, c.f), func(b *testing.B) {
 			X, y := latencyTable(c.n, c.f)
