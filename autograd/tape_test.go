@@ -177,8 +177,12 @@ func TestReleaseReusesMemory(t *testing.T) {
 	perStep := (m1.TotalAlloc - m0.TotalAlloc) / steps
 	const stepTensorBytes = 4 * (2*n*d*8 + 2*n*hd*8) // rough size of one step's values and gradients
 	t.Logf("fresh heap bytes per step: %d (tensor memory per step about %d, pool %d)", perStep, stepTensorBytes, pool)
-	if perStep > stepTensorBytes/10 {
-		t.Errorf("a step allocates %d fresh bytes, more than a tenth of its ~%d tensor bytes: buffers are not reused", perStep, stepTensorBytes)
+	// The tape's own Go objects (nodes, closures, shapes: ~525 allocations,
+	// ~130 KB a step) are already about a tenth of the tensor bytes, and vary
+	// with the runtime's background work; a step whose buffers were not
+	// reused would allocate all ~1.3 MB afresh. A quarter separates the two.
+	if perStep > stepTensorBytes/4 {
+		t.Errorf("a step allocates %d fresh bytes, more than a quarter of its ~%d tensor bytes: buffers are not reused", perStep, stepTensorBytes)
 	}
 	allocs := testing.AllocsPerRun(3, func() { trainStep(x, w1, w2, g, c) })
 	t.Logf("heap allocations per step: %.0f", allocs)
