@@ -54,6 +54,8 @@ func avxUnary(op ref.UnaryOp) func(dst, x []float32) {
 	switch op {
 	case ref.OpExp:
 		return avx.Exp
+	case ref.OpTanh:
+		return avx.Tanh
 	case ref.OpSigmoid:
 		return avx.Sigmoid
 	case ref.OpSiLU:

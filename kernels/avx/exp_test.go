@@ -179,6 +179,8 @@ var vecUnaryCases = []vecUnaryCase{
 	{"SiLU", ref.OpSiLU, SiLU, SiLUGrad, 20, 3e-7, 0, nil},
 	{"GELUTanh", ref.OpGELUTanh, GELUTanh, GELUTanhGrad, 6, 3e-7, 0, vecGeluTanhCond},
 	{"GELUErf", ref.OpGELUErf, GELUErf, GELUErfGrad, 6, 3e-7, 1, nil},
+	{"Tanh", ref.OpTanh, Tanh, nil, 3, 3e-7, 0, nil},
+	{"Tanh/wide", ref.OpTanh, Tanh, nil, 20, 3e-7, 0, nil},
 }
 
 // TestExpFamilyVsRef compares every exp-family kernel and gradient with
