@@ -65,21 +65,14 @@ func xtokR2(m *nori.Model, pairs [][2]int) float64 {
 	Q := m.Config().Quantiles
 	q := out.Float64s()
 	yq := b.YQry.Float64s()
-	var ss, st, mu float64
-	for _, v := range yq {
-		mu += v
-	}
-	mu /= float64(len(yq))
-	for i, v := range yq {
-		p := 0.0
+	pred := make([]float64, len(yq))
+	for i := range pred {
 		for k := 0; k < Q; k++ {
-			p += q[i*Q+k]
+			pred[i] += q[i*Q+k]
 		}
-		p /= float64(Q)
-		ss += (p - v) * (p - v)
-		st += (v - mu) * (v - mu)
+		pred[i] /= float64(Q)
 	}
-	return 1 - ss/st
+	return nori.R2Score(yq, pred)
 }
 
 func BenchmarkCrossTokenLearning(b *testing.B) {

@@ -460,19 +460,7 @@ func TestGemmNaNPropagates(t *testing.T) {
 		for act := ActNone; act <= ActGELUTanh; act++ {
 			x, y := randn(11, m*k), randn(12, k*n)
 			x[k+1] = float32(math.NaN()) // A[1][1]
-			var pa, pb Ptr
-			if prec == PrecBF16 {
-				hx, hy := make([]uint16, len(x)), make([]uint16, len(y))
-				for i := range x {
-					hx[i] = bf16RNE(x[i])
-				}
-				for i := range y {
-					hy[i] = bf16RNE(y[i])
-				}
-				pa, pb = uploadBF16(t, r, hx), uploadBF16(t, r, hy)
-			} else {
-				pa, pb = upload(t, r, x), upload(t, r, y)
-			}
+			pa, pb := gemmUploadOperands(t, r, prec, x, y)
 			pc := poisoned(t, r, m*n)
 			g := Gemm{M: m, N: n, K: k, Alpha: 1, Act: act, Prec: prec}
 			if err := r.GemmRun(g, pc, pa, pb); err != nil {
@@ -616,18 +604,7 @@ func gemmBenchBuffers(b *testing.B, r *Runtime, s gemmBenchShape, prec Precision
 	b.Helper()
 	x := randn(1, s.m*s.k)
 	y := randn(2, s.k*s.n)
-	if prec == PrecBF16 {
-		hx, hy := make([]uint16, len(x)), make([]uint16, len(y))
-		for i := range x {
-			hx[i] = bf16RNE(x[i])
-		}
-		for i := range y {
-			hy[i] = bf16RNE(y[i])
-		}
-		a, bm = uploadBF16(b, r, hx), uploadBF16(b, r, hy)
-	} else {
-		a, bm = upload(b, r, x), upload(b, r, y)
-	}
+	a, bm = gemmUploadOperands(b, r, prec, x, y)
 	c, err := r.Alloc(int64(4 * s.m * s.n))
 	if err != nil {
 		b.Fatal(err)
@@ -677,4 +654,21 @@ func BenchmarkGemm(b *testing.B) {
 			})
 		}
 	}
+}
+
+// gemmUploadOperands uploads A and B in prec's input type: bf16 (rounded to
+// nearest even) for PrecBF16, float32 otherwise.
+func gemmUploadOperands(tb testing.TB, r *Runtime, prec Precision, x, y []float32) (Ptr, Ptr) {
+	tb.Helper()
+	if prec != PrecBF16 {
+		return upload(tb, r, x), upload(tb, r, y)
+	}
+	toBF16 := func(v []float32) []uint16 {
+		h := make([]uint16, len(v))
+		for i := range v {
+			h[i] = bf16RNE(v[i])
+		}
+		return h
+	}
+	return uploadBF16(tb, r, toBF16(x)), uploadBF16(tb, r, toBF16(y))
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nori-ml/nori/nori"
 	"github.com/nori-ml/nori/tensor"
 )
 
@@ -60,4 +61,11 @@ func (f deviceFlags) open() (tensor.Device, error) {
 		return dev, nil
 	}
 	return nil, fmt.Errorf("-device %q: want cpu, cuda or cuda:N", spec)
+}
+
+// addPreprocessFlag adds -preprocess (the members' preprocessing) and returns
+// its parser.
+func addPreprocessFlag(fs *flag.FlagSet) func() (nori.Preprocessing, error) {
+	name := fs.String("preprocess", "ensemble", "members' preprocessing: ensemble (the reference's transforms and added features) or plain (the encoded columns alone)")
+	return func() (nori.Preprocessing, error) { return nori.ParsePreprocessing(*name) }
 }

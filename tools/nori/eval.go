@@ -40,7 +40,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "ensemble members per prediction")
 	seed := fs.Uint64("seed", 0, "seed of the random splits (without -splits) and of the preprocessing ensemble")
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
-	preprocess := fs.String("preprocess", "ensemble", "members' preprocessing: ensemble (the reference's transforms and added features) or plain (the encoded columns alone)")
+	preprocess := addPreprocessFlag(fs)
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -107,7 +107,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	pre, err := nori.ParsePreprocessing(*preprocess)
+	pre, err := preprocess()
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	point := fs.String("point", "mean", "point estimate in the prediction column: mean or median")
 	seed := fs.Uint64("seed", 0, "seed of the preprocessing ensemble")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "number of ensemble members")
-	preprocess := fs.String("preprocess", "ensemble", "members' preprocessing: ensemble (the reference's transforms and added features) or plain (the encoded columns alone)")
+	preprocess := addPreprocessFlag(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori predict -train train.csv -test test.csv [flags]")
@@ -86,7 +86,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pre, err := nori.ParsePreprocessing(*preprocess)
+	pre, err := preprocess()
 	if err != nil {
 		return err
 	}
