@@ -50,6 +50,21 @@ func NewTrainer(cfg TrainConfig) (*Trainer, error) { return NewTrainerOn(cfg, te
 // state and every batch on dev (a GPU, or tensor.NewEmulatedDevice in tests).
 // Batches are built on the host by the prior and uploaded.
 func NewTrainerOn(cfg TrainConfig, dev tensor.Device) (*Trainer, error) {
+	t, err := newTrainerOn(cfg, dev)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Init != "" {
+		if err := t.initWeights(cfg.Init); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// newTrainerOn builds the run at step 0 with weights from cfg.Seed (what
+// ResumeTrainerOn then overwrites from the training state).
+func newTrainerOn(cfg TrainConfig, dev tensor.Device) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,15 @@ type TrainConfig struct {
 	// Seed seeds the initial weights and the data stream: batch s is a pure
 	// function of (config, Seed, s).
 	Seed uint64 `json:"seed"`
+	// Init, when set, names the model checkpoint whose weights start the run
+	// instead of random ones (continued pretraining): a .safetensors file
+	// written by the trainer or SaveModel, or "default" for the checkpoint
+	// embedded in nori. Its model config must equal Model. The optimizer
+	// starts fresh, the EMA restarts at those weights, and the schedule,
+	// data stream and counters are this run's own (use another Seed than
+	// the first run's, or the batches repeat). A resumed run does not read
+	// it again: its weights are in its training state.
+	Init string `json:"init,omitempty"`
 	// BatchSize is the number of tables per step.
 	BatchSize int `json:"batch_size"`
 	// TotalSteps is the length of the schedule (the cosine reaches MinLR

@@ -151,7 +151,7 @@ func ResumeTrainerOn(dir string, dev tensor.Device) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := NewTrainerOn(cfg, dev)
+	t, err := newTrainerOn(cfg, dev)
 	if err != nil {
 		return nil, fmt.Errorf("nori: resume: %s: %w", path, err)
 	}

@@ -40,13 +40,14 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	resume := fs.Bool("resume", false, "continue the run saved in -out exactly where its last checkpoint left it")
 	seedSet := false
 	seed := fs.Uint64("seed", 0, "override the config's seed (initial weights and data stream)")
+	initFrom := fs.String("init", "", "start the new run from this model checkpoint's weights instead of random ones (\"default\": the embedded checkpoint); its model must be the config's; sets the config's init")
 	workers := fs.Int("workers", 0, "worker goroutines of the kernels (default: all cores)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	devf := addDeviceFlags(fs, "bf16")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the training steps to this file (go tool pprof; on a GPU it shows the host's share of each step)")
 	memGiB := fs.Float64("mem-limit", 0, "soft memory limit of the process in GiB (the garbage collector works harder near it; default: 60% of physical memory, or GOMEMLIMIT)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-seed S] [-workers W]")
+		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-init CHECKPOINT] [-seed S] [-workers W]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +64,8 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("-out is required")
 	case *cfgArg == "" && !*resume:
 		return errors.New("-config is required (a JSON file or one of: " + strings.Join(configs.Names(), ", ") + ")")
+	case *initFrom != "" && *resume:
+		return errors.New("-init starts a new run; a resumed run continues from its own training state")
 	case *steps < 0:
 		return fmt.Errorf("-steps %d: want a positive step count", *steps)
 	case *workers < 0:
@@ -101,6 +104,9 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if seedSet {
 			c.Seed = *seed
+		}
+		if *initFrom != "" {
+			c.Init = *initFrom
 		}
 		want = &c
 	}
