@@ -20,16 +20,18 @@
 //	       tools/gpu/fitcfg.py from speed probes of each stage; the same tool
 //	       rescales them for another lease or GPU.
 //	medium-cpu continued pretraining of medium on the 2-core CPU, for a
-//	       session's background hour: `nori train -config medium-cpu -init
+//	       session's background: `nori train -config medium-cpu -init
 //	       CHECKPOINT` (the run in docs/model.md started from the medium
 //	       checkpoint of 2026-11-23). Only the largest tables (medium's
-//	       stage 3: 8 tables of 128-1024 rows x 2-48 features), which medium
+//	       stage 3: tables of 128-1024 rows x 2-48 features), which medium
 //	       saw least of (10k of its 76k tables) and which resemble the real
-//	       tables of 1,000-4,000 rows most; another data stream (seed 1);
-//	       1200 steps, the learning rate re-warmed over 50 steps to 0.002 (a
-//	       fifth of medium's peak, so as not to undo what it learnt), flat
-//	       until step 360, then a cosine to 2e-5. About 0.34 steps/s (2.7
-//	       tables/s) on the dev machine, so an hour; peak memory ~14 GB.
+//	       tables of 1,000-4,000 rows most, 4 per step (8 of 1024 rows x 48
+//	       features needed more than the machine's 24 GiB; 4 peak at ~21
+//	       GB); another data stream (seed 1); 2200 steps, the learning rate
+//	       re-warmed over 100 steps to 0.002 (a fifth of medium's peak, so
+//	       as not to undo what it learnt), flat until step 660, then a
+//	       cosine to 2e-5. About 0.4 steps/s (1.6 tables/s) on the dev
+//	       machine: 90 minutes.
 //
 // Measured for small on the shared 2-core Zen 4 (load average ~5 from other
 // jobs): about 3 steps/s in the first stage, 0.9 in the second, 0.64 in the
