@@ -108,6 +108,8 @@ func TestTrainCLIErrors(t *testing.T) {
 		{[]string{"-config", cfg, "-out", run, "-resume", "-seed", "9"}, "differs from the config of the run"},
 		{[]string{"-out", run, "-resume", "-seed", "9"}, "differs from the run's seed"},
 		{[]string{"-out", run, "-resume", "-steps", "1"}, "already at step 1"},
+		{[]string{"-out", run, "-resume", "-init", filepath.Join(run, "model.safetensors")}, "-init starts a new run"},
+		{[]string{"-config", cfg, "-out", filepath.Join(dir, "y"), "-init", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{[]string{"-config", cfg, "-out", filepath.Join(dir, "x"), "extra"}, "unexpected arguments"},
 		{[]string{"-bogus"}, "flag provided but not defined"},
 		{[]string{"-config", cfg, "-out", filepath.Join(dir, "y"), "-cpuprofile", filepath.Join(dir, "no", "such", "cpu.pprof")}, "-cpuprofile"},
@@ -164,5 +166,28 @@ func TestPhysicalMemory(t *testing.T) {
 	}
 	if n < 64<<20 {
 		t.Fatalf("physical memory %d bytes: implausible", n)
+	}
+}
+
+// TestTrainCLIInit: -init starts a new run from a checkpoint's weights and
+// records the checkpoint in the run's config.
+func TestTrainCLIInit(t *testing.T) {
+	dir := t.TempDir()
+	cfg := trainCLIConfig(t, dir)
+	first := filepath.Join(dir, "first")
+	if _, _, err := runTrainCLI("-config", cfg, "-out", first, "-steps", "2", "-quiet"); err != nil {
+		t.Fatal(err)
+	}
+	initPath := filepath.Join(first, nori.ModelFile)
+	second := filepath.Join(dir, "second")
+	if _, _, err := runTrainCLI("-config", cfg, "-out", second, "-steps", "1", "-seed", "5", "-init", initPath, "-quiet"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := nori.ReadTrainConfig(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Init != initPath || c.Seed != 5 {
+		t.Errorf("the run's config has init %q and seed %d, want %q and 5", c.Init, c.Seed, initPath)
 	}
 }
