@@ -19,19 +19,19 @@
 //	       training, 2.3-5.4 steps/s), fitted to its lease by
 //	       tools/gpu/fitcfg.py from speed probes of each stage; the same tool
 //	       rescales them for another lease or GPU.
-//	medium-cpu continued pretraining of medium on the 2-core CPU, for a
+//	medium-cpu continued pretraining of medium on the 2-core CPU, in a
 //	       session's background: `nori train -config medium-cpu -init
-//	       CHECKPOINT` (the run in docs/model.md started from the medium
-//	       checkpoint of 2026-11-23). Only the largest tables (medium's
-//	       stage 3: tables of 128-1024 rows x 2-48 features), which medium
-//	       saw least of (10k of its 76k tables) and which resemble the real
-//	       tables of 1,000-4,000 rows most, 4 per step (8 of 1024 rows x 48
-//	       features needed more than the machine's 24 GiB; 4 peak at ~21
-//	       GB); another data stream (seed 1); 2200 steps, the learning rate
-//	       re-warmed over 100 steps to 0.002 (a fifth of medium's peak, so
-//	       as not to undo what it learnt), flat until step 660, then a
-//	       cosine to 2e-5. About 0.4 steps/s (1.6 tables/s) on the dev
-//	       machine: 90 minutes.
+//	       CHECKPOINT` (runs/medium-cpu: the run of 2026-11-23, started from
+//	       a 405-step first attempt at lr 0.002 on top of medium). Only the
+//	       largest tables (medium's stage 3: 128-1024 rows x 2-48
+//	       features), which medium saw least of (10k of its 76k tables) and
+//	       which resemble the real tables of 1,000-4,000 rows most, 4 per
+//	       step (8 of 1024 rows x 48 features needed more than the
+//	       machine's 24 GiB; 4 peak at ~21 GB); its own data stream (seed
+//	       2); 1000 steps: 20 warmup steps to lr 0.001 (a tenth of medium's
+//	       peak, so as not to undo what it learnt), flat until step 100,
+//	       then a cosine to 2e-5. 0.35 steps/s (1.4 tables/s) on the dev
+//	       machine: 47 minutes.
 //
 // Measured for small on the shared 2-core Zen 4 (load average ~5 from other
 // jobs): about 3 steps/s in the first stage, 0.9 in the second, 0.64 in the
