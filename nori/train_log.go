@@ -240,10 +240,14 @@ func (l *trainLog) write(e LogEntry, window bool) error {
 		return err
 	}
 	b = append(b, '\n')
+	// Each line goes to the file whole and at once (one line per LogEvery
+	// steps, so the cost is nil): a reader following the run (tail -f, a
+	// plot) sees every window as it ends, never a line torn at a buffer
+	// boundary.
 	if _, err := l.w.Write(b); err != nil {
 		return fmt.Errorf("nori: training log: %w", err)
 	}
-	return nil
+	return l.flush()
 }
 
 // flush writes buffered lines to the file.
