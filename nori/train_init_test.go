@@ -97,8 +97,8 @@ func TestTrainInitFromCheckpoint(t *testing.T) {
 	}
 }
 
-// TestTrainInitErrors: a missing file, and a checkpoint of another model,
-// are errors that name the problem.
+// TestTrainInitErrors: a missing file, and a checkpoint of another model
+// (a file, or the embedded one), are errors that name the problem.
 func TestTrainInitErrors(t *testing.T) {
 	c := trainTestConfig()
 	c.Init = filepath.Join(t.TempDir(), "nope.safetensors")
@@ -118,5 +118,10 @@ func TestTrainInitErrors(t *testing.T) {
 	c.Init = path
 	if _, err := NewTrainer(c); err == nil || !strings.Contains(err.Error(), "model with config") {
 		t.Errorf("init from another model's checkpoint: err = %v", err)
+	}
+	// "default" is the embedded checkpoint: not the Tiny model of this config.
+	c.Init = "default"
+	if _, err := NewTrainer(c); err == nil || !strings.Contains(err.Error(), "default holds a model with config") {
+		t.Errorf("init from the embedded checkpoint into the Tiny model: err = %v", err)
 	}
 }
