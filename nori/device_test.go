@@ -129,11 +129,7 @@ func modelWeights(m *Model) []float32 {
 func TestResumeOnDeviceMatchesCPU(t *testing.T) {
 	c := trainTestConfig()
 	tr := newTestTrainer(t, c)
-	for i := 0; i < 2; i++ {
-		if _, err := tr.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stepUntil(t, tr, 2)
 	dir := t.TempDir()
 	if err := tr.SaveCheckpoint(dir); err != nil {
 		t.Fatal(err)

@@ -16,11 +16,7 @@ import (
 func TestTrainInitFromCheckpoint(t *testing.T) {
 	first := trainTestConfig()
 	a := newTestTrainer(t, first)
-	for a.Steps() < 30 {
-		if _, err := a.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stepUntil(t, a, 30)
 	dirA := t.TempDir()
 	if err := a.SaveCheckpoint(dirA); err != nil {
 		t.Fatal(err)
@@ -76,11 +72,7 @@ func TestTrainInitFromCheckpoint(t *testing.T) {
 			t.Errorf("held-out loss of the initialised run (EMA %v) %v, the checkpoint's %v", ema, got, wantLoss)
 		}
 	}
-	for c.Steps() < 5 {
-		if _, err := c.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stepUntil(t, c, 5)
 	dirC := t.TempDir()
 	if err := c.SaveCheckpoint(dirC); err != nil {
 		t.Fatal(err)

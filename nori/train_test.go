@@ -45,6 +45,16 @@ func newTestTrainer(t *testing.T, c TrainConfig) *Trainer {
 	return tr
 }
 
+// stepUntil runs tr's steps until it has done n.
+func stepUntil(t *testing.T, tr *Trainer, n int) {
+	t.Helper()
+	for tr.Steps() < n {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // heldOut are batch indices no training run of these tests reaches.
 var heldOut = []int{1 << 30, 1<<30 + 1, 1<<30 + 2, 1<<30 + 3, 1<<30 + 4, 1<<30 + 5}
 
@@ -61,11 +71,7 @@ func TestTrainLowersLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	const steps = 120
-	for tr.Steps() < steps {
-		if _, err := tr.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	stepUntil(t, tr, steps)
 	after, err := tr.EvalLoss(heldOut, false)
 	if err != nil {
 		t.Fatal(err)
