@@ -17,6 +17,7 @@ type cpuStorage struct {
 	dt  DType
 	// pooled marks storage that came from the buffer pool and may return there.
 	pooled bool
+	acct   *hostAcct // its share of the host memory counters (hostmem.go)
 }
 
 func (s *cpuStorage) Device() Device { return CPU }
@@ -38,23 +39,32 @@ func (d *cpuDevice) Backend() Backend { return cpuBackend{} }
 
 func (d *cpuDevice) Alloc(dt DType, n int) Storage {
 	s := &cpuStorage{dt: dt, pooled: true}
+	var bytes int64
 	switch dt {
 	case Float32:
 		s.f32 = poolF32.get(n)
+		bytes = 4 * int64(cap(s.f32))
 	case Float64:
 		s.f64 = poolF64.get(n)
+		bytes = 8 * int64(cap(s.f64))
 	case BFloat16:
 		s.u16 = make([]uint16, n)
 		s.pooled = false
+		bytes = 2 * int64(cap(s.u16))
 	default:
 		panic(fmt.Sprintf("tensor: cannot allocate dtype %v", dt))
 	}
+	countHost(s, bytes)
 	return s
 }
 
 func (d *cpuDevice) Free(st Storage) {
 	s, ok := st.(*cpuStorage)
-	if !ok || !s.pooled {
+	if !ok {
+		return
+	}
+	uncountHost(s.acct)
+	if !s.pooled {
 		return
 	}
 	switch s.dt {

@@ -45,6 +45,7 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	devf := addDeviceFlags(fs, "bf16")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the training steps to this file (go tool pprof; on a GPU it shows the host's share of each step)")
+	memCheck := fs.Bool("mem-check", true, "before training, measure one table of each remaining curriculum stage's largest shape, print each step's estimated peak memory, and on the CPU refuse a run whose steps would not fit in 70% of the machine's memory")
 	memGiB := fs.Float64("mem-limit", 0, "soft memory limit of the process in GiB (the garbage collector works harder near it; default: 60% of physical memory, or GOMEMLIMIT)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori train -config FILE|NAME -out DIR [-steps N] [-resume] [-init CHECKPOINT] [-seed S] [-workers W]")
@@ -143,6 +144,13 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if until <= tr.Steps() {
 		return fmt.Errorf("-steps %d: the run in %s is already at step %d", until, *out, tr.Steps())
+	}
+	if *memCheck {
+		// Before anything is written: a run that cannot fit leaves no
+		// directory behind.
+		if err := checkTrainMemory(tr, dev, stderr); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err

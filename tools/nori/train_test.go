@@ -191,3 +191,52 @@ func TestTrainCLIInit(t *testing.T) {
 		t.Errorf("the run's config has init %q and seed %d, want %q and 5", c.Init, c.Seed, initPath)
 	}
 }
+
+// TestTrainCLIMemoryCheck: the pre-flight prints each stage's estimate,
+// -mem-check=false skips it, and a batch far beyond the machine's memory is
+// refused before anything is written, with an error that names the stage
+// and its shape.
+func TestTrainCLIMemoryCheck(t *testing.T) {
+	if _, err := physicalMemory(); err != nil {
+		t.Skipf("no physical memory figure here: %v", err)
+	}
+	dir := t.TempDir()
+	cfgPath := trainCLIConfig(t, dir)
+	run := filepath.Join(dir, "run")
+	_, stderr, err := runTrainCLI("-config", cfgPath, "-out", run, "-steps", "1", "-quiet")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "memory: stage 1: 2 tables of 30 rows (21 context) x 4 features:") {
+		t.Errorf("no memory estimate of the stage in:\n%s", stderr)
+	}
+	_, stderr, err = runTrainCLI("-out", run, "-resume", "-steps", "2", "-quiet", "-mem-check=false")
+	if err != nil || strings.Contains(stderr, "memory:") {
+		t.Errorf("-mem-check=false: error %v, output:\n%s", err, stderr)
+	}
+
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := nori.ParseTrainConfig(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BatchSize = 65536 // the most a config allows: about 1 MiB each, 64 GiB
+	huge := filepath.Join(dir, "huge.json")
+	if err := os.WriteFile(huge, c.JSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := physicalMemory(); total > 64<<30 {
+		t.Skipf("this machine has %s: a 64 GiB batch may fit", nori.FormatBytes(total))
+	}
+	hugeRun := filepath.Join(dir, "huge-run")
+	_, _, err = runTrainCLI("-config", huge, "-out", hugeRun, "-quiet")
+	if err == nil || !strings.Contains(err.Error(), "out of memory budget") || !strings.Contains(err.Error(), "stage 1 (65536 tables of 30 rows x 4 features)") {
+		t.Fatalf("a 65536-table batch: error %v, want an out-of-memory-budget error naming the stage", err)
+	}
+	if _, err := os.Stat(hugeRun); !os.IsNotExist(err) {
+		t.Errorf("the refused run left %s behind (%v)", hugeRun, err)
+	}
+}
