@@ -32,26 +32,69 @@ func (cpuBackend) Fill(dst *Tensor, v float64) {
 }
 
 // Copy walks dst and src row by row (both may be strided) and converts.
+// Between tensors of one dtype it copies the values' bits (copyRowsSame:
+// a memmove per row where both rows are contiguous, else a typed strided
+// loop); between dtypes it converts element by element through float64
+// (copyRowsConvert, also the reference the fast path is tested against).
+// Permutes made contiguous are a quarter of a CPU training step, so the
+// same-dtype path matters.
 func (cpuBackend) Copy(dst, src *Tensor) {
 	if !dst.shape.Equal(src.shape) {
 		panic(fmt.Sprintf("tensor: Copy between shapes %v and %v", dst.shape, src.shape))
 	}
-	n := lastDim(dst.shape)
-	rows := rowCount(dst.shape)
 	if dst.Numel() == 0 {
 		return
 	}
+	n := lastDim(dst.shape)
+	rows := rowCount(dst.shape)
 	ds, ss := dst.st.(*cpuStorage), src.st.(*cpuStorage)
-	dinc, sinc := dst.lastStride(), src.lastStride()
 	Parallel(rows, grainRows(n), func(lo, hi int) {
-		di, si := newRowIter(dst, lo), newRowIter(src, lo)
-		for r := lo; r < hi; r++ {
-			do, so := dst.offset+di.Next(), src.offset+si.Next()
-			for j := 0; j < n; j++ {
-				setCPU(ds, do+j*dinc, getCPU(ss, so+j*sinc))
-			}
+		if ds.dt != ss.dt {
+			copyRowsConvert(dst, src, lo, hi)
+			return
+		}
+		switch ds.dt {
+		case Float32:
+			copyRowsSame(ds.f32, ss.f32, dst, src, lo, hi)
+		case Float64:
+			copyRowsSame(ds.f64, ss.f64, dst, src, lo, hi)
+		default:
+			copyRowsSame(ds.u16, ss.u16, dst, src, lo, hi)
 		}
 	})
+}
+
+// copyRowsSame copies rows [lo, hi) of src into dst, whose storage slices
+// are d and s (same element type).
+func copyRowsSame[T float32 | float64 | uint16](d, s []T, dst, src *Tensor, lo, hi int) {
+	n := lastDim(dst.shape)
+	dinc, sinc := dst.lastStride(), src.lastStride()
+	di, si := newRowIter(dst, lo), newRowIter(src, lo)
+	for r := lo; r < hi; r++ {
+		do, so := dst.offset+di.Next(), src.offset+si.Next()
+		if dinc == 1 && sinc == 1 {
+			copy(d[do:do+n], s[so:so+n])
+			continue
+		}
+		for j := 0; j < n; j++ {
+			d[do+j*dinc] = s[so+j*sinc]
+		}
+	}
+}
+
+// copyRowsConvert copies rows [lo, hi) of src into dst one element at a
+// time through float64 (getCPU, setCPU).
+func copyRowsConvert(dst, src *Tensor, lo, hi int) {
+	n := lastDim(dst.shape)
+	ds, ss := dst.st.(*cpuStorage), src.st.(*cpuStorage)
+	dinc, sinc := dst.lastStride(), src.lastStride()
+	di, si := newRowIter(dst, lo), newRowIter(src, lo)
+	for r := lo; r < hi; r++ {
+		do, so := dst.offset+di.Next(), src.offset+si.Next()
+		for j := 0; j < n; j++ {
+			setCPU(ds, do+j*dinc, getCPU(ss, so+j*sinc))
+		}
+	}
 }
 
 // getCPU and setCPU move one element through float64, which holds float32
