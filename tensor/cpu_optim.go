@@ -21,6 +21,17 @@ func (cpuBackend) Axpby(y, x *Tensor, a, b float64) {
 func axpbyCPU[T Float](y, x *Tensor, a, b float64) {
 	n := y.Numel()
 	yd, xd := cpuData[T](y)[:n], cpuData[T](x)[:n]
+	if y32, ok := simd32(yd); ok && a == 1 && b == 1 {
+		// y += x, the autograd tape's gradient accumulation: the SIMD
+		// saxpy with alpha 1 rounds x+y once in float32, which equals
+		// ref.Axpby's float64 sum rounded to float32 (double rounding is
+		// innocuous for a sum when 53 >= 2*24+2 bits).
+		x32 := f32s(xd)
+		Parallel(n, elemGrain, func(lo, hi int) {
+			avx.Implementation{}.Saxpy(hi-lo, 1, x32[lo:hi], 1, y32[lo:hi], 1)
+		})
+		return
+	}
 	Parallel(n, elemGrain, func(lo, hi int) {
 		ref.Axpby(yd[lo:hi], xd[lo:hi], a, b)
 	})

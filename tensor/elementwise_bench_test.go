@@ -1,6 +1,10 @@
 package tensor
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/nori-ml/nori/kernels/ref"
+)
 
 // Benchmarks of the elementwise, reduction and optimizer CPU kernels on
 // float32 tensors of 1<<20 elements, called through the backend with
@@ -112,4 +116,25 @@ func BenchmarkAdamW(b *testing.B) {
 		be.AdamW(p, g, m, v, 1e-4, 0.9, 0.95, 1e-8, 0.01, 0.5, 0.3)
 	}
 	ewbReport(b, 7*4*ewbN) // reads p, g, m, v; writes p, m, v
+}
+
+// BenchmarkAxpbyAccumulate is the tape's gradient accumulation, y += x over
+// 4M float32 (16 MiB each, beyond the caches): Axpby(y, x, 1, 1), which
+// runs the SIMD saxpy, and the float64 reference loop in the same run.
+func BenchmarkAxpbyAccumulate(b *testing.B) {
+	const n = 1 << 22
+	x, y := RandNormal(1, 0, 1, n), RandNormal(2, 0, 1, n)
+	b.Run("simd", func(b *testing.B) {
+		b.SetBytes(12 * n)
+		for i := 0; i < b.N; i++ {
+			Axpby(y, x, 1, 1)
+		}
+	})
+	b.Run("ref", func(b *testing.B) {
+		b.SetBytes(12 * n)
+		yd, xd := cpuData[float32](y)[:n], cpuData[float32](x)[:n]
+		for i := 0; i < b.N; i++ {
+			Parallel(n, elemGrain, func(lo, hi int) { ref.Axpby(yd[lo:hi], xd[lo:hi], 1, 1) })
+		}
+	})
 }

@@ -13,20 +13,24 @@ import (
 
 var optShapes = []Shape{{}, {1}, {7}, {1000}, {7, 63}, {2, 3, 4, 5}}
 
-// TestAxpby checks y = a*y + b*x.
+// TestAxpby checks y = a*y + b*x, and y += x (a = b = 1, which float32 runs
+// through the SIMD saxpy) against the same float64 formula.
 func TestAxpby(t *testing.T) {
-	for _, dt := range ewtDTypes {
-		for i, s := range optShapes {
-			y := ewtRand(dt, uint64(130+i), s...)
-			x := ewtRand(dt, uint64(140+i), s...)
-			yv, xv := ewtValues(y), ewtValues(x)
-			want := make([]float64, len(yv))
-			for k := range want {
-				want[k] = 0.9*yv[k] + (-0.3)*xv[k]
+	for _, ab := range [][2]float64{{0.9, -0.3}, {1, 1}} {
+		a, b := ab[0], ab[1]
+		for _, dt := range ewtDTypes {
+			for i, s := range append(optShapes, Shape{100003}) {
+				y := ewtRand(dt, uint64(130+i), s...)
+				x := ewtRand(dt, uint64(140+i), s...)
+				yv, xv := ewtValues(y), ewtValues(x)
+				want := make([]float64, len(yv))
+				for k := range want {
+					want[k] = a*yv[k] + b*xv[k]
+				}
+				Axpby(y, x, a, b)
+				ewtExact(t, fmt.Sprint(dt, " Axpby ", a, b, s), dt, ewtValues(y), want)
+				ewtExact(t, fmt.Sprint(dt, " Axpby x untouched ", a, b, s), dt, ewtValues(x), xv)
 			}
-			Axpby(y, x, 0.9, -0.3)
-			ewtExact(t, fmt.Sprint(dt, " Axpby ", s), dt, ewtValues(y), want)
-			ewtExact(t, fmt.Sprint(dt, " Axpby x untouched ", s), dt, ewtValues(x), xv)
 		}
 	}
 }
