@@ -32,6 +32,14 @@ func trainCLIConfig(t *testing.T, dir string) string {
 	return p
 }
 
+// trainCLISetup returns a temporary directory, the path of the tiny config
+// written there, and a run directory beside it (not created).
+func trainCLISetup(t *testing.T) (dir, cfg, run string) {
+	t.Helper()
+	dir = t.TempDir()
+	return dir, trainCLIConfig(t, dir), filepath.Join(dir, "run")
+}
+
 func runTrainCLI(args ...string) (string, string, error) {
 	var out, errw bytes.Buffer
 	err := trainMain(context.Background(), args, &out, &errw)
@@ -42,9 +50,7 @@ func runTrainCLI(args ...string) (string, string, error) {
 // files: the inference checkpoint loads, the log has 6 lines, the loss
 // curve and config are written.
 func TestTrainCLIRunAndResume(t *testing.T) {
-	dir := t.TempDir()
-	cfg := trainCLIConfig(t, dir)
-	run := filepath.Join(dir, "run")
+	dir, cfg, run := trainCLISetup(t)
 	prof := filepath.Join(dir, "cpu.pprof")
 	if _, stderr, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "3", "-quiet", "-cpuprofile", prof); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -84,9 +90,7 @@ func TestTrainCLIRunAndResume(t *testing.T) {
 }
 
 func TestTrainCLIErrors(t *testing.T) {
-	dir := t.TempDir()
-	cfg := trainCLIConfig(t, dir)
-	run := filepath.Join(dir, "run")
+	dir, cfg, run := trainCLISetup(t)
 	if _, _, err := runTrainCLI("-config", cfg, "-out", run, "-steps", "1", "-quiet"); err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +204,7 @@ func TestTrainCLIMemoryCheck(t *testing.T) {
 	if _, err := physicalMemory(); err != nil {
 		t.Skipf("no physical memory figure here: %v", err)
 	}
-	dir := t.TempDir()
-	cfgPath := trainCLIConfig(t, dir)
-	run := filepath.Join(dir, "run")
+	dir, cfgPath, run := trainCLISetup(t)
 	_, stderr, err := runTrainCLI("-config", cfgPath, "-out", run, "-steps", "1", "-quiet")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
