@@ -278,9 +278,13 @@ func (c TrainConfig) Stage(step int) CurriculumStage {
 }
 
 // BatchAt returns the number of tables of a step's batch.
-func (c TrainConfig) BatchAt(step int) int {
-	if b := c.Stage(step).BatchSize; b > 0 {
-		return b
+func (c TrainConfig) BatchAt(step int) int { return c.stageBatch(c.Stage(step)) }
+
+// stageBatch returns the number of tables per step in stage s: its own
+// batch size, else the config's.
+func (c TrainConfig) stageBatch(s CurriculumStage) int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
 	}
 	return c.BatchSize
 }

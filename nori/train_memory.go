@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/nori-ml/nori/autograd"
+	"github.com/nori-ml/nori/prior"
 	"github.com/nori-ml/nori/tensor"
 )
 
@@ -73,15 +74,12 @@ func (t *Trainer) EstimateMemory() ([]StageMemory, error) {
 			continue // already behind the run
 		}
 		rows, feats := s.MaxRows, s.MaxFeatures
-		nctx := min(max(int(float64(rows)*s.MaxContextFrac+0.5), 1), rows-1)
+		nctx := prior.ContextRows(rows, s.MaxContextFrac)
 		per, err := t.probeTableMemory(rows, feats, nctx)
 		if err != nil {
 			return nil, fmt.Errorf("nori: memory estimate of stage %d (%d rows x %d features): %w", i+1, rows, feats, err)
 		}
-		batch := t.cfg.BatchSize
-		if s.BatchSize > 0 {
-			batch = s.BatchSize
-		}
+		batch := t.cfg.stageBatch(s)
 		out = append(out, StageMemory{
 			Stage: i, Batch: batch, Rows: rows, Features: feats, NCtx: nctx,
 			PerTable: per, Fixed: fixed, Peak: fixed + int64(batch)*per,

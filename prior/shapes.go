@@ -25,8 +25,14 @@ func (s SizeConfig) DrawShape(r Source) Shape {
 	rows := drawSize(r, s.MinRows, s.MaxRows, s.RowBuckets)
 	feats := drawSize(r, s.MinFeatures, s.MaxFeatures, s.FeatureBuckets)
 	frac := s.MinContextFrac + (s.MaxContextFrac-s.MinContextFrac)*r.Float64()
-	nctx := min(max(int(math.Round(frac*float64(rows))), 1), rows-1)
-	return Shape{Rows: rows, Features: feats, NCtx: nctx}
+	return Shape{Rows: rows, Features: feats, NCtx: ContextRows(rows, frac)}
+}
+
+// ContextRows returns the context rows of a table of rows rows whose
+// context is the fraction frac of them: round(rows*frac) clamped to
+// [1, rows-1], so that the context and the queries are never empty.
+func ContextRows(rows int, frac float64) int {
+	return min(max(int(math.Round(frac*float64(rows))), 1), rows-1)
 }
 
 // RowSizes returns the row counts a batch can have (nil without buckets:

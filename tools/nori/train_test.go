@@ -217,11 +217,7 @@ func TestTrainCLIMemoryCheck(t *testing.T) {
 		t.Errorf("-mem-check=false: error %v, output:\n%s", err, stderr)
 	}
 
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := nori.ParseTrainConfig(data)
+	c, err := loadTrainConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
