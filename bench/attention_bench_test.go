@@ -125,6 +125,7 @@ func timed(f func()) float64 {
 }
 
 func BenchmarkAttention(b *testing.B) {
+	unpoisoned(b)
 	gemms := []*attnBenchSgemm{
 		newAttnBenchSgemm("qk2048", attnBenchCtx, attnBenchCtx, attnBenchD, blas.Trans),
 		newAttnBenchSgemm("square1024", 1024, 1024, 1024, blas.NoTrans),
@@ -192,6 +193,7 @@ func BenchmarkAttention(b *testing.B) {
 // BenchmarkAttentionMemory: heap allocated by a cold forward+backward (see
 // the file comment).
 func BenchmarkAttentionMemory(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{1024, 2048, 4096} {
 		p := newAttnBenchProblem(30, n, n)
 		b.Run(fmt.Sprintf("self%d", n), func(b *testing.B) {
@@ -225,6 +227,7 @@ func BenchmarkAttentionMemory(b *testing.B) {
 // n = 1024 product interleaved in the same iterations, x-tiled the short
 // path's best time with the tiled path's (measured first in the same run).
 func BenchmarkAttentionFeature(b *testing.B) {
+	unpoisoned(b)
 	const rows, tokens, h, d = 4096, 17, 2, 64
 	kv := tensor.RandNormal(40, 0, 1, rows, tokens, 3, h, d).Permute(2, 0, 3, 1, 4) // [3, rows, H, T, D]
 	q, k, v := kv.Select(0, 0), kv.Select(0, 1), kv.Select(0, 2)

@@ -76,6 +76,7 @@ func xtokR2(m *nori.Model, pairs [][2]int) float64 {
 }
 
 func BenchmarkCrossTokenLearning(b *testing.B) {
+	unpoisoned(b)
 	skipUnlessSlow(b)
 	data, err := configs.Get("small")
 	if err != nil {

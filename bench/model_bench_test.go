@@ -87,6 +87,7 @@ func resetPeakRSS() bool {
 }
 
 func BenchmarkModelInfer(b *testing.B) {
+	unpoisoned(b)
 	m, err := nori.NewModel(nori.Nori6M(), 1)
 	if err != nil {
 		b.Fatal(err)

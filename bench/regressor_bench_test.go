@@ -50,6 +50,7 @@ func latencyTable(n, f int) ([][]float64, []float64) {
 }
 
 func BenchmarkRegressorLatency(b *testing.B) {
+	unpoisoned(b)
 	skipUnlessSlow(b)
 	for _, c := range []struct{ n, f int }{{1000, 20}, {10000, 50}} {
 		b.Run(fmt.Sprintf("n%d_f%d", c.n, c.f), func(b *testing.B) {

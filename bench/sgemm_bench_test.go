@@ -142,6 +142,7 @@ type timedCase struct {
 }
 
 func BenchmarkSgemm(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{256, 512, 1024, 2048} {
 		op := newOperands(n, n, n)
 		one := map[string]float64{}
@@ -186,6 +187,7 @@ func reportRatios(b *testing.B, rates, one map[string]float64, threads int) {
 }
 
 func BenchmarkSgemmModel(b *testing.B) {
+	unpoisoned(b)
 	shapes := [][3]int{{16384, 128, 128}, {16384, 128, 384}, {16384, 256, 128}} // M, K, N
 	square := newOperands(1024, 1024, 1024)
 	ops := make([]*gemmOperands, len(shapes))

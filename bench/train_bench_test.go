@@ -51,6 +51,7 @@ func benchTrainConfig(b *testing.B) nori.TrainConfig {
 }
 
 func BenchmarkTrainStep(b *testing.B) {
+	unpoisoned(b)
 	c := benchTrainConfig(b)
 	tr, err := nori.NewTrainer(c)
 	if err != nil {

@@ -91,6 +91,7 @@ func vbRun(b *testing.B, bytes int, kernel, reference func()) {
 }
 
 func BenchmarkVectorCopy(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{vbRows * vbCols, vbFlat} {
 		src, dst := vbRand(n, 1, 0, 1), make([]float32, n)
 		b.Run(sizeName(n)+"/memmove", func(b *testing.B) { vbRun(b, 8*n, func() { copy(dst, src) }, nil) })
@@ -109,6 +110,7 @@ func sizeName(n int) string {
 }
 
 func BenchmarkVectorRMSNorm(b *testing.B) {
+	unpoisoned(b)
 	for _, rows := range []int{vbRows, vbRowsDRAM} {
 		vbRMSNorm(b, rows)
 	}
@@ -131,6 +133,7 @@ func vbRMSNorm(b *testing.B, rows int) {
 }
 
 func BenchmarkVectorLayerNorm(b *testing.B) {
+	unpoisoned(b)
 	const n, rows, eps = vbCols, vbRows, 1e-5
 	x, dy := vbRand(rows*n, 2, 0.3, 1), vbRand(rows*n, 3, 0, 1)
 	gamma, beta := vbRand(n, 4, 1, 0.2), vbRand(n, 5, 0, 0.2)
@@ -148,6 +151,7 @@ func BenchmarkVectorLayerNorm(b *testing.B) {
 }
 
 func BenchmarkVectorSoftmax(b *testing.B) {
+	unpoisoned(b)
 	for _, rows := range []int{vbRows, vbRowsDRAM} {
 		vbSoftmax(b, rows)
 	}
@@ -173,6 +177,7 @@ func vbSoftmax(b *testing.B, rows int) {
 }
 
 func BenchmarkVectorSwiGLU(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{vbRows * vbCols, vbFlat, vbRowsDRAM * vbCols} {
 		g, u, dy := vbRand(n, 8, 0, 2), vbRand(n, 9, 0, 1), vbRand(n, 10, 0, 1)
 		out, dg, du := make([]float32, n), make([]float32, n), make([]float32, n)
@@ -186,6 +191,7 @@ func BenchmarkVectorSwiGLU(b *testing.B) {
 }
 
 func BenchmarkVectorAdamW(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{vbFlat, vbFlatDRAM} {
 		vbAdamW(b, n)
 	}
@@ -205,6 +211,7 @@ func vbAdamW(b *testing.B, n int) {
 }
 
 func BenchmarkVectorExp(b *testing.B) {
+	unpoisoned(b)
 	const n = vbFlat
 	x, y := vbRand(n, 15, 0, 5), make([]float32, n)
 	b.Run("exp/1M", func(b *testing.B) {
@@ -228,6 +235,7 @@ func BenchmarkVectorExp(b *testing.B) {
 // time per call over GemmBF16's (and x_gonum for gonum's pure-Go Sgemm),
 // timed right after in the same run. Both use the worker pool.
 func BenchmarkGemmBF16(b *testing.B) {
+	unpoisoned(b)
 	for _, n := range []int{512, 1024} {
 		a, bm, c := vbRand(n*n, 20, 0, 1), vbRand(n*n, 21, 0, 1), make([]float32, n*n)
 		pb, err := avx.PackBF16(n, n, bm, n)

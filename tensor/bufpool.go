@@ -10,7 +10,8 @@ import (
 // The buffer pool keeps released host buffers by size class so that a
 // training step, which allocates the same shapes every time, reuses last
 // step's memory instead of churning the garbage collector. Classes are four
-// per power of two (at most 25% waste); a buffer is zeroed when handed out.
+// per power of two (at most 25% waste); a buffer is zeroed when handed out,
+// except to outputs that are overwritten anyway (uninit.go).
 // sync.Pool is not used because it is emptied at every GC, which is exactly
 // when reuse matters.
 
@@ -44,6 +45,22 @@ func sizeClass(n int) int {
 
 // get returns a zeroed slice of length n, reused when the class has one.
 func (p *classPool[T]) get(n int) []T {
+	b, reused := p.take(n)
+	if reused {
+		clear(b) // fresh memory from make is zero already
+	}
+	return b
+}
+
+// getUninit returns a slice of length n, reused when the class has one;
+// a reused slice holds what its last owner left.
+func (p *classPool[T]) getUninit(n int) []T {
+	b, _ := p.take(n)
+	return b
+}
+
+// take returns a slice of length n and whether it was reused from the pool.
+func (p *classPool[T]) take(n int) ([]T, bool) {
 	c := sizeClass(n)
 	p.mu.Lock()
 	if l := p.free[c]; len(l) > 0 {
@@ -51,12 +68,10 @@ func (p *classPool[T]) get(n int) []T {
 		p.free[c] = l[:len(l)-1]
 		p.mu.Unlock()
 		pooledBytes.Add(-int64(c) * elemBytes[T]())
-		b = b[:n]
-		clear(b)
-		return b
+		return b[:n], true
 	}
 	p.mu.Unlock()
-	return make([]T, n, c)
+	return make([]T, n, c), false
 }
 
 // put keeps b for reuse unless it is not a class-sized buffer or the pool is full.

@@ -17,8 +17,8 @@ import "fmt"
 func Attention(q, k, v, qscale *Tensor, scale float64) (out, lse *Tensor) {
 	q, k, v, qscale = attnArgs("Attention", q, k, v, qscale)
 	s := q.shape
-	out = like(q, s...)
-	lse = like(q, s[0], s[1], s[2])
+	out = emptyLike(q, s...)
+	lse = emptyLike(q, s[0], s[1], s[2])
 	q.Backend().Attention(out, lse, q, k, v, qscale, scale)
 	return out, lse
 }

@@ -8,7 +8,7 @@ func binary(op BinaryOp, name string, a, b *Tensor) *Tensor {
 	if err != nil {
 		panic(fmt.Sprintf("tensor.%s: %v", name, err))
 	}
-	out := like(a, s...)
+	out := emptyLike(a, s...)
 	a.Backend().Binary(op, out, a.Expand(s...), b.Expand(s...))
 	return out
 }
@@ -40,7 +40,7 @@ func Pow(a, b *Tensor) *Tensor { return binary(OpPow, "Pow", a, b) }
 // Unary applies op with parameter p (ignored by ops without one).
 func Unary(op UnaryOp, a *Tensor, p float64) *Tensor {
 	checkCompute("Unary", a)
-	out := like(a, a.shape...)
+	out := emptyLike(a, a.shape...)
 	a.Backend().Unary(op, out, a, p)
 	return out
 }
@@ -50,7 +50,7 @@ func UnaryGrad(op UnaryOp, x, y, dy *Tensor, p float64) *Tensor {
 	checkCompute("UnaryGrad", x, y, dy)
 	checkSameShape("UnaryGrad", x, dy)
 	checkSameShape("UnaryGrad", y, dy)
-	dx := like(x, x.shape...)
+	dx := emptyLike(x, x.shape...)
 	x.Backend().UnaryGrad(op, dx, x, y, dy, p)
 	return dx
 }
@@ -116,7 +116,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 	if err != nil {
 		panic(fmt.Sprintf("tensor.Where: cond %v, a %v, b %v: %v", cond.shape, a.shape, b.shape, err))
 	}
-	out := like(a, s...)
+	out := emptyLike(a, s...)
 	a.Backend().Where(out, cond.Expand(s...), a.Expand(s...), b.Expand(s...))
 	return out
 }
@@ -129,9 +129,9 @@ func MaskedFill(a, mask *Tensor, v float64) *Tensor {
 	if s, err := BroadcastShapes(a.shape, mask.shape); err != nil || !s.Equal(a.shape) {
 		panic(fmt.Sprintf("tensor.MaskedFill: mask %v does not broadcast to %v", mask.shape, a.shape))
 	}
-	fill := like(a, 1)
+	fill := emptyLike(a, 1)
 	fill.Backend().Fill(fill, v)
-	out := like(a, a.shape...)
+	out := emptyLike(a, a.shape...)
 	a.Backend().Where(out, mask.Expand(a.shape...), fill.Reshape().Expand(a.shape...), a)
 	return out
 }

@@ -21,7 +21,7 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 		}
 		shape[a] += t.shape[a]
 	}
-	out := like(ts[0], shape...)
+	out := emptyLike(ts[0], shape...) // the copies below tile it
 	off := 0
 	for _, t := range ts {
 		if t.shape[a] > 0 {
@@ -71,7 +71,7 @@ func IndexSelect(a *Tensor, axis int, idx []int) *Tensor {
 	checkIndex("IndexSelect", idx, a.shape[ax])
 	shape := a.shape.Clone()
 	shape[ax] = len(idx)
-	out := like(a, shape...)
+	out := emptyLike(a, shape...)
 	a.Backend().IndexSelect(out, a, ax, idx)
 	return out
 }

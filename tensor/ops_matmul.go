@@ -11,7 +11,7 @@ func MatMul(a, b *Tensor) *Tensor { return MatMulT(a, b, false, false) }
 // not copied.
 func MatMulT(a, b *Tensor, transA, transB bool) *Tensor {
 	shape, _, _ := matmulShapes("MatMulT", a, b, transA, transB)
-	out := like(a, shape...)
+	out := emptyLike(a, shape...) // beta = 0: every element written, none read
 	matmulInto("MatMulT", out, a, b, transA, transB, 1, 0)
 	return out
 }

@@ -12,7 +12,7 @@ func softmax(op string, x *Tensor, log bool) *Tensor {
 	checkCompute(op, x)
 	checkMinRank(op, x, 1)
 	x = x.Contiguous()
-	out := like(x, x.shape...)
+	out := emptyLike(x, x.shape...)
 	x.Backend().Softmax(out, x, log)
 	return out
 }
@@ -23,7 +23,7 @@ func SoftmaxGrad(y, dy *Tensor, log bool) *Tensor {
 	checkCompute("SoftmaxGrad", y, dy)
 	checkSameShape("SoftmaxGrad", y, dy)
 	y, dy = y.Contiguous(), dy.Contiguous()
-	dx := like(y, y.shape...)
+	dx := emptyLike(y, y.shape...)
 	y.Backend().SoftmaxGrad(dx, y, dy, log)
 	return dx
 }
@@ -47,7 +47,7 @@ func normRows(op string, x, gamma, beta *Tensor) (*Tensor, int, int) {
 // the per-row mean and rstd ([rows], flattened leading axes) for LayerNormGrad.
 func LayerNorm(x, gamma, beta *Tensor, eps float64) (out, mean, rstd *Tensor) {
 	x, rows, _ := normRows("LayerNorm", x, gamma, beta)
-	out, mean, rstd = like(x, x.shape...), like(x, rows), like(x, rows)
+	out, mean, rstd = emptyLike(x, x.shape...), emptyLike(x, rows), emptyLike(x, rows)
 	x.Backend().LayerNorm(out, mean, rstd, x, contig(gamma), contig(beta), eps)
 	return out, mean, rstd
 }
@@ -58,7 +58,7 @@ func LayerNormGrad(dy, x, mean, rstd, gamma *Tensor, withParams bool) (dx, dgamm
 	checkSameShape("LayerNormGrad", x, dy)
 	checkShape("LayerNormGrad", "mean", mean, Shape{rows})
 	checkShape("LayerNormGrad", "rstd", rstd, Shape{rows})
-	dx = like(x, x.shape...)
+	dx = emptyLike(x, x.shape...)
 	if withParams {
 		dgamma, dbeta = like(x, n), like(x, n)
 	}
@@ -70,7 +70,7 @@ func LayerNormGrad(dy, x, mean, rstd, gamma *Tensor, withParams bool) (dx, dgamm
 // be nil: no scale) and the per-row rstd ([rows]).
 func RMSNorm(x, gamma *Tensor, eps float64) (out, rstd *Tensor) {
 	x, rows, _ := normRows("RMSNorm", x, gamma, nil)
-	out, rstd = like(x, x.shape...), like(x, rows)
+	out, rstd = emptyLike(x, x.shape...), emptyLike(x, rows)
 	x.Backend().RMSNorm(out, rstd, x, contig(gamma), eps)
 	return out, rstd
 }
@@ -80,7 +80,7 @@ func RMSNormGrad(dy, x, rstd, gamma *Tensor) (dx, dgamma *Tensor) {
 	x, rows, n := normRows("RMSNormGrad", x, gamma, nil)
 	checkSameShape("RMSNormGrad", x, dy)
 	checkShape("RMSNormGrad", "rstd", rstd, Shape{rows})
-	dx = like(x, x.shape...)
+	dx = emptyLike(x, x.shape...)
 	if gamma != nil {
 		dgamma = like(x, n)
 	}
@@ -92,7 +92,7 @@ func RMSNormGrad(dy, x, rstd, gamma *Tensor) (dx, dgamma *Tensor) {
 func SwiGLU(gate, up *Tensor) *Tensor {
 	checkCompute("SwiGLU", gate, up)
 	checkSameShape("SwiGLU", gate, up)
-	out := like(gate, gate.shape...)
+	out := emptyLike(gate, gate.shape...)
 	gate.Backend().SwiGLU(out, gate.Contiguous(), up.Contiguous())
 	return out
 }
@@ -102,7 +102,7 @@ func SwiGLUGrad(dy, gate, up *Tensor) (dgate, dup *Tensor) {
 	checkCompute("SwiGLUGrad", dy, gate, up)
 	checkSameShape("SwiGLUGrad", gate, up)
 	checkSameShape("SwiGLUGrad", gate, dy)
-	dgate, dup = like(gate, gate.shape...), like(gate, gate.shape...)
+	dgate, dup = emptyLike(gate, gate.shape...), emptyLike(gate, gate.shape...)
 	gate.Backend().SwiGLUGrad(dgate, dup, dy.Contiguous(), gate.Contiguous(), up.Contiguous())
 	return dgate, dup
 }

@@ -168,7 +168,7 @@ func (t *Tensor) At(idx ...int) float64 {
 // To returns a contiguous copy of t on dev with dtype dt (always a new tensor).
 func (t *Tensor) To(dev Device, dt DType) *Tensor {
 	if dev == t.Device() {
-		out := New(dev, dt, t.shape...)
+		out := empty(dev, dt, t.shape...) // Copy writes every element
 		dev.Backend().Copy(out, t)
 		return out
 	}
