@@ -29,6 +29,8 @@ type ensemble struct {
 	queryChunk  int // 0: per member from the budget
 	workers     int
 	blockRows   int
+	// weights of the members in the average (sum 1); nil: equal weights.
+	weights []float64
 }
 
 // fitEnsemble fits everything on the training table's features and target.
@@ -142,9 +144,18 @@ func (e *ensemble) predictBlock(qm quantileModel, block *matrix) ([]float64, int
 			stop.Store(true)
 		case acc == nil:
 			acc, nq = r.q, r.nq
+			if e.weights != nil {
+				for k := range acc {
+					acc[k] *= e.weights[i]
+				}
+			}
 		case r.nq != nq:
 			firstErr = fmt.Errorf("nori: ensemble members returned %d and %d quantiles", nq, r.nq)
 			stop.Store(true)
+		case e.weights != nil:
+			for k, v := range r.q {
+				acc[k] += e.weights[i] * v
+			}
 		default:
 			for k, v := range r.q {
 				acc[k] += v
@@ -154,9 +165,11 @@ func (e *ensemble) predictBlock(qm quantileModel, block *matrix) ([]float64, int
 	if firstErr != nil {
 		return nil, 0, firstErr
 	}
-	inv := 1 / float64(nm)
-	for k := range acc {
-		acc[k] *= inv
+	if e.weights == nil {
+		inv := 1 / float64(nm)
+		for k := range acc {
+			acc[k] *= inv
+		}
 	}
 	sortRows(acc, nq) // already sorted: an average of sorted rows is sorted
 	return acc, nq, nil

@@ -22,10 +22,13 @@ type settings struct {
 	device     tensor.Device
 	queryChunk int
 	preprocess Preprocessing
+	// weighted: Fit weights the members by their held-out error
+	// (ensemble_weights.go); false averages them equally.
+	weighted bool
 }
 
 func defaultSettings() settings {
-	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU}
+	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU, weighted: true}
 }
 
 // Option configures a Regressor (see NewRegressor).
@@ -185,6 +188,17 @@ func WithPreprocessing(p Preprocessing) Option {
 		s.preprocess = p
 		return nil
 	}
+}
+
+// WithMemberWeights sets whether Fit weights the ensemble members by how
+// well each predicts held-out folds of its own training rows (the default:
+// members whose view of the table suits the model count more) or averages
+// them equally, as the reference does. Weighting runs each member 3 times
+// over the training rows during Fit (about 3x the work of predicting as many
+// rows); tables with fewer than 30 context rows per member, and one-member
+// ensembles, are always averaged equally.
+func WithMemberWeights(on bool) Option {
+	return func(s *settings) error { s.weighted = on; return nil }
 }
 
 // withQuantileModel plugs in any quantileModel (tests).

@@ -45,6 +45,7 @@ const (
 	streamOrder
 	streamSalt
 	streamContext
+	streamValid
 )
 
 func memberRNG(seed uint64, index, purpose int) *tensor.RNG {

@@ -78,7 +78,9 @@ func NewRegressor(options ...Option) (*Regressor, error) {
 }
 
 // Fit stores the training rows X (each row one sample, NaN for a missing
-// feature value) and their targets y, and fits the preprocessing. It needs
+// feature value) and their targets y, fits the preprocessing and, unless
+// WithMemberWeights(false), weights the ensemble members by their error on
+// held-out folds of these rows (which runs the model). It needs
 // at least two rows, rows of one length with at least one value, and finite
 // targets. Columns entirely missing or constant are dropped. When every
 // target is equal, predictions are that value exactly (the network is not
@@ -176,6 +178,11 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 		st.ens = &ensemble{enc: &encoder{features: features, kinds: kindsOf(t, features), empty: true}}
 	} else {
 		st.ens = fitEnsemble(t, features, y, &r.s)
+		if r.s.weighted {
+			if err := st.ens.fitWeights(r.qm, r.s.seed); err != nil {
+				return fmt.Errorf("nori: fit: %w", err)
+			}
+		}
 	}
 	r.fit = st
 	return nil

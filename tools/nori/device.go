@@ -69,3 +69,8 @@ func addPreprocessFlag(fs *flag.FlagSet) func() (nori.Preprocessing, error) {
 	name := fs.String("preprocess", "ensemble", "members' preprocessing: ensemble (the reference's transforms and added features) or plain (the encoded columns alone)")
 	return func() (nori.Preprocessing, error) { return nori.ParsePreprocessing(*name) }
 }
+
+// addMemberWeightsFlag adds -member-weights (nori.WithMemberWeights).
+func addMemberWeightsFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("member-weights", true, "weight the ensemble members by their error on held-out folds of the training rows (false: the equal average, a faster fit)")
+}

@@ -1,0 +1,164 @@
+package nori
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Member weighting. The members of an ensemble differ in which features
+// share a pair token, which transforms they see and the order of their
+// columns, and on a given table some of these views suit the network much
+// better than others: on a clean linear table single members score test R²
+// from 0.86 to 0.96 depending on whether the informative features share a
+// token. An equal average gives the bad views as much say as the good ones.
+//
+// So Fit scores every member on its own context: the context rows are cut
+// into weightFolds seeded folds, each fold is predicted from the other rows
+// (one forward pass per fold), and the member's score is the mean squared
+// error of its mean prediction over all context rows, in normalised target
+// units. The members' quantiles are then averaged with weights
+//
+//	w_i ∝ exp(-(s_i - s_min) / (weightTemp · s_min)),
+//
+// a softmax of the score's excess over the best member's, relative to it
+// (so it does not depend on the target's scale): a member 10% worse than
+// the best gets e^-1 of its weight. This uses only training rows; the
+// member's preprocessing was fitted on all of them without the target, so
+// no test information enters. It costs weightFolds forward passes per
+// member over the training rows at Fit time.
+const (
+	weightFolds = 3
+	weightTemp  = 0.1
+	// minWeightRows is the fewest context rows a member must have to be
+	// scored; below it the held-out folds are too small to rank members
+	// and they are averaged equally.
+	minWeightRows = 30
+)
+
+// fitWeights sets e.weights from held-out scores of the members (equal
+// weights when there is one member or too few context rows).
+func (e *ensemble) fitWeights(qm quantileModel, seed uint64) error {
+	e.weights = nil
+	if len(e.members) < 2 {
+		return nil
+	}
+	for _, y := range e.ctxY {
+		if len(y) < minWeightRows {
+			return nil
+		}
+	}
+	scores, err := e.memberScores(qm, weightFolds, seed)
+	if err != nil {
+		return err
+	}
+	e.weights = weightsFromScores(scores, weightTemp)
+	return nil
+}
+
+// weightsFromScores returns softmax(-(s - min)/(temp·min)), normalised to
+// sum 1; equal weights when the best score is 0 (a perfect member makes
+// the relative excess undefined).
+func weightsFromScores(scores []float64, temp float64) []float64 {
+	best := math.Inf(1)
+	for _, s := range scores {
+		best = min(best, s)
+	}
+	w := make([]float64, len(scores))
+	sum := 0.0
+	for i, s := range scores {
+		if best > 0 {
+			w[i] = math.Exp(-(s - best) / (temp * best))
+		} else {
+			w[i] = 1
+		}
+		sum += w[i]
+	}
+	for i := range w {
+		w[i] /= sum
+	}
+	return w
+}
+
+// memberScores returns, per member, the mean squared error (normalised
+// target units) of its mean prediction for its own context rows, each
+// predicted from the rows outside its fold (folds seeded from seed and the
+// member's index). Members run on e.workers goroutines; the scores do not
+// depend on their number.
+func (e *ensemble) memberScores(qm quantileModel, folds int, seed uint64) ([]float64, error) {
+	nm := len(e.members)
+	scores := make([]float64, nm)
+	errs := make([]error, nm)
+	next := make(chan int, nm)
+	for i := range nm {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(max(e.workers, 1), nm) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				scores[i], errs[i] = e.memberScore(qm, i, folds, seed)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("nori: scoring ensemble member %d: %w", i, err)
+		}
+	}
+	return scores, nil
+}
+
+// memberScore is member i's held-out mean squared error over folds folds.
+func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (float64, error) {
+	ctx, ctxY := e.ctxX[i], e.ctxY[i]
+	n, w := len(ctxY), e.members[i].width
+	perm := memberRNG(seed, i, streamValid).Perm(n)
+	held := make([]bool, n)
+	x := make([]float32, 0, n*w)
+	y := make([]float32, 0, n)
+	chunk := queryChunkRows(e.queryChunk, w, e.budget)
+	var sse float64
+	for f := range folds {
+		fold := perm[f*n/folds : (f+1)*n/folds]
+		clear(held)
+		for _, r := range fold {
+			held[r] = true
+		}
+		// The table: the other rows as context, then the fold as queries.
+		x, y = x[:0], y[:0]
+		for r := range n {
+			if !held[r] {
+				x = append(x, ctx[r*w:(r+1)*w]...)
+				y = append(y, ctxY[r])
+			}
+		}
+		for _, r := range fold {
+			x = append(x, ctx[r*w:(r+1)*w]...)
+		}
+		q, nq, err := qm.inferTable(x, n, w, y, len(y), chunk)
+		if err != nil {
+			return 0, err
+		}
+		if nq < 1 || len(q) != len(fold)*nq {
+			return 0, fmt.Errorf("the model returned %d values for %d held-out rows (%d quantiles)", len(q), len(fold), nq)
+		}
+		for k, r := range fold {
+			mean := 0.0
+			for _, v := range q[k*nq : (k+1)*nq] {
+				mean += float64(v)
+			}
+			d := mean/float64(nq) - float64(ctxY[r])
+			sse += d * d
+		}
+	}
+	s := sse / float64(n)
+	if math.IsNaN(s) || math.IsInf(s, 0) {
+		return 0, fmt.Errorf("held-out error is %v: the model produced non-finite quantiles", s)
+	}
+	return s, nil
+}
