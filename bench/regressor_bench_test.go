@@ -2,7 +2,9 @@ package bench
 
 // End-to-end latency of the Regressor with the embedded checkpoint: Fit on
 // 80% of an n x F table and Predict the other 20%, 8 ensemble members
-// (the default), on the CPU with every core.
+// (the default), on the CPU with every core; with the members weighted by
+// their held-out error (the default, which runs each member three more
+// times over the training rows in Fit) and averaged equally.
 //
 //	NORI_BENCH_SLOW=1 go test ./bench -run '^$' -bench RegressorLatency -benchtime 1x
 //
@@ -52,11 +54,18 @@ func latencyTable(n, f int) ([][]float64, []float64) {
 func BenchmarkRegressorLatency(b *testing.B) {
 	unpoisoned(b)
 	skipUnlessSlow(b)
-	for _, c := range []struct{ n, f int }{{1000, 20}, {10000, 50}} {
-		b.Run(fmt.Sprintf("n%d_f%d", c.n, c.f), func(b *testing.B) {
+	for _, c := range []struct {
+		n, f     int
+		weighted bool
+	}{{1000, 20, true}, {1000, 20, false}, {10000, 50, true}, {10000, 50, false}} {
+		mode := "weighted"
+		if !c.weighted {
+			mode = "equal"
+		}
+		b.Run(fmt.Sprintf("n%d_f%d_%s", c.n, c.f, mode), func(b *testing.B) {
 			X, y := latencyTable(c.n, c.f)
 			nTrain := c.n * 4 / 5
-			reg, err := nori.NewRegressor()
+			reg, err := nori.NewRegressor(nori.WithMemberWeights(c.weighted))
 			if err != nil {
 				b.Fatal(err)
 			}
