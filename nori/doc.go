@@ -51,6 +51,11 @@
 //     column pairs and a row fingerprint, shuffle categorical codes (except
 //     member 0) and shuffle the column order. The members' quantiles are
 //     sorted per row and averaged.
+//   - Member weights (ensemble_weights.go, unless WithMemberWeights(false)):
+//     Fit predicts each member's training rows in 3 held-out folds and
+//     weights the average by a softmax of each member's relative excess
+//     error over the best one's, so views of the table that suit the
+//     network count more.
 //   - Budget (budget.go): a member's context keeps at most budget/width
 //     training rows (seeded subsample); query rows go through the network in
 //     chunks against context keys/values computed once.

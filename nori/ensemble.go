@@ -78,8 +78,9 @@ func targetStats(y []float64) (mean, std float64) {
 
 // predict runs the query base through every member and hands each block of
 // rows to emit as rows x q float64 quantiles: each member's output
-// denormalised and sorted per row, then averaged over the members in member
-// order (so the result does not depend on how many members run at once).
+// denormalised and sorted per row, then averaged over the members (with
+// e.weights when set) in member order (so the result does not depend on how
+// many members run at once).
 func (e *ensemble) predict(qm quantileModel, query *matrix, emit func(lo int, q []float64, nq int) error) error {
 	for lo := 0; lo < query.rows; lo += e.blockRows {
 		hi := min(lo+e.blockRows, query.rows)

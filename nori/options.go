@@ -70,7 +70,8 @@ func WithModel(m *Model) Option {
 
 // WithEnsemble sets the number of ensemble members (default 8, at least 1).
 // Each member is a differently preprocessed copy of the table; the members'
-// predicted quantiles are averaged. Time grows linearly with n.
+// predicted quantiles are averaged (weighted: WithMemberWeights). Time grows
+// linearly with n.
 func WithEnsemble(n int) Option {
 	return func(s *settings) error {
 		if n < 1 {

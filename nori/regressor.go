@@ -23,10 +23,12 @@ func parseNumber(s string) (float64, error) {
 }
 
 // Regressor predicts a numeric target from a table of features by in-context
-// learning: Fit stores the training rows (the context) and fits the
-// preprocessing; the Predict methods run the pretrained network on the
-// context plus the query rows, once per ensemble member, and reduce the
-// averaged predicted quantiles to what was asked for.
+// learning: Fit stores the training rows (the context), fits the
+// preprocessing and weights the ensemble members by their error on held-out
+// folds of those rows (forward passes only: no weights of the network
+// change); the Predict methods run the pretrained network on the context
+// plus the query rows, once per ensemble member, and reduce the weighted
+// average of the predicted quantiles to what was asked for.
 //
 // A Regressor is not safe for concurrent use while Fit runs; once fitted, its
 // Predict methods may be called from several goroutines when the underlying
