@@ -182,7 +182,7 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 		st.ens = fitEnsemble(t, features, y, &r.s)
 		if r.s.weighted {
 			if err := st.ens.fitWeights(r.qm, r.s.seed); err != nil {
-				return fmt.Errorf("nori: fit: %w", err)
+				return err // "nori: scoring ensemble member i: ..."
 			}
 		}
 	}
