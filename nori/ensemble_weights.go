@@ -27,10 +27,10 @@ import (
 // so τ is two of those: differences within the noise of the scores barely
 // move the weights, and the weights sharpen as the table grows (n = 300: a
 // member 16% worse than the best gets e^-1 of its weight; n = 3200: 5%
-// worse). On 19 of the benchmark tables (2 splits, 8 members) a fixed
-// τ = 0.1 and this one scored the same on the 13 small tables and this one
-// +0.003 on the 6 with 4000+ rows; one held-out fold instead of three was
-// worse on small tables (noisier scores), two folds in between.
+// worse). On 18 of the benchmark tables (8 members; docs/model.md) a fixed
+// τ = 0.1 and this one scored the same on the 12 with fewer than 2000 rows
+// and this one +0.003 on the 6 with 4000+; one held-out fold instead of
+// three was worse on the small tables (noisier scores), two in between.
 //
 // This uses only training rows; the member's preprocessing was fitted on
 // all of them without the target, so no test information enters. It costs
