@@ -159,6 +159,10 @@ func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (flo
 		if nq < 1 || len(q) != len(fold)*nq {
 			return 0, fmt.Errorf("the model returned %d values for %d held-out rows (%d quantiles)", len(q), len(fold), nq)
 		}
+		// The plain mean of the model's raw (unsorted) quantile row: a
+		// ranking criterion, not a reported estimate. It differs from
+		// meanOfQuantiles (the point estimate of Predict, which needs the
+		// row sorted) only by the two tail terms, O(1/Q).
 		for k, r := range fold {
 			mean := 0.0
 			for _, v := range q[k*nq : (k+1)*nq] {

@@ -43,24 +43,19 @@ func sizeClass(n int) int {
 	return (n + step - 1) &^ (step - 1)
 }
 
-// get returns a zeroed slice of length n, reused when the class has one.
-func (p *classPool[T]) get(n int) []T {
-	b, reused := p.take(n)
-	if reused {
-		clear(b) // fresh memory from make is zero already
+// take returns a slice of length n, reused when the class has one: zeroed
+// when zero is set, else holding what its last owner left (fresh memory
+// from make is zero either way).
+func (p *classPool[T]) take(n int, zero bool) []T {
+	b, reused := p.takeBuf(n)
+	if reused && zero {
+		clear(b)
 	}
 	return b
 }
 
-// getUninit returns a slice of length n, reused when the class has one;
-// a reused slice holds what its last owner left.
-func (p *classPool[T]) getUninit(n int) []T {
-	b, _ := p.take(n)
-	return b
-}
-
-// take returns a slice of length n and whether it was reused from the pool.
-func (p *classPool[T]) take(n int) ([]T, bool) {
+// takeBuf returns a slice of length n and whether it was reused from the pool.
+func (p *classPool[T]) takeBuf(n int) ([]T, bool) {
 	c := sizeClass(n)
 	p.mu.Lock()
 	if l := p.free[c]; len(l) > 0 {

@@ -1,6 +1,9 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // CPU is the host device. Its kernels are the pure-Go reference kernels of
 // kernels/ref, parallelised over the worker pool; the SIMD kernels of
@@ -37,20 +40,34 @@ func (d *cpuDevice) Kind() DeviceKind { return CPUKind }
 func (d *cpuDevice) String() string   { return "cpu" }
 func (d *cpuDevice) Backend() Backend { return cpuBackend{} }
 
-func (d *cpuDevice) Alloc(dt DType, n int) Storage {
+func (d *cpuDevice) Alloc(dt DType, n int) Storage { return d.alloc(dt, n, true) }
+
+// alloc returns storage for n elements of dt: zero-filled when zero is set,
+// else with unspecified contents (NaN under SetPoisonUninit; uninit.go).
+func (d *cpuDevice) alloc(dt DType, n int, zero bool) Storage {
 	s := &cpuStorage{dt: dt, pooled: true}
+	poison := !zero && poisonUninit.Load()
 	var bytes int64
 	switch dt {
 	case Float32:
-		s.f32 = poolF32.get(n)
+		s.f32 = poolF32.take(n, zero)
 		bytes = 4 * int64(cap(s.f32))
+		if poison {
+			fillAll(s.f32, float32(math.NaN()))
+		}
 	case Float64:
-		s.f64 = poolF64.get(n)
+		s.f64 = poolF64.take(n, zero)
 		bytes = 8 * int64(cap(s.f64))
+		if poison {
+			fillAll(s.f64, math.NaN())
+		}
 	case BFloat16:
-		s.u16 = make([]uint16, n)
+		s.u16 = make([]uint16, n) // not pooled: always fresh, zero memory
 		s.pooled = false
 		bytes = 2 * int64(cap(s.u16))
+		if poison {
+			fillAll(s.u16, bf16NaN)
+		}
 	default:
 		panic(fmt.Sprintf("tensor: cannot allocate dtype %v", dt))
 	}

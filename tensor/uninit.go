@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"math"
 	"sync/atomic"
 	"testing"
 )
@@ -54,43 +53,12 @@ func emptyLike(t *Tensor, shape ...int) *Tensor { return empty(t.Device(), t.DTy
 // bf16NaN is a quiet bfloat16 NaN.
 const bf16NaN = 0x7fc1
 
-func (d *cpuDevice) allocUninit(dt DType, n int) Storage {
-	s := &cpuStorage{dt: dt, pooled: true}
-	var bytes int64
-	poison := poisonUninit.Load()
-	switch dt {
-	case Float32:
-		s.f32 = poolF32.getUninit(n)
-		bytes = 4 * int64(cap(s.f32))
-		if poison {
-			nan := float32(math.NaN())
-			for i := range s.f32 {
-				s.f32[i] = nan
-			}
-		}
-	case Float64:
-		s.f64 = poolF64.getUninit(n)
-		bytes = 8 * int64(cap(s.f64))
-		if poison {
-			nan := math.NaN()
-			for i := range s.f64 {
-				s.f64[i] = nan
-			}
-		}
-	case BFloat16:
-		s.u16 = make([]uint16, n) // bfloat16 storage is not pooled
-		s.pooled = false
-		bytes = 2 * int64(cap(s.u16))
-		if poison {
-			for i := range s.u16 {
-				s.u16[i] = bf16NaN
-			}
-		}
-	default:
-		return d.Alloc(dt, n) // Alloc names the unsupported dtype
+func (d *cpuDevice) allocUninit(dt DType, n int) Storage { return d.alloc(dt, n, false) }
+
+func fillAll[T any](b []T, v T) {
+	for i := range b {
+		b[i] = v
 	}
-	countHost(s, bytes)
-	return s
 }
 
 func (d *emuDevice) allocUninit(dt DType, n int) Storage {
