@@ -81,18 +81,14 @@ func targetStats(y []float64) (mean, std float64) {
 // denormalised and sorted per row, then averaged over the members (with
 // e.weights when set) in member order (so the result does not depend on how
 // many members run at once).
-func (e *ensemble) predict(qm quantileModel, query *matrix, emit func(lo int, q []float64, nq int) error) error {
+func (e *ensemble) predict(qm quantileModel, query *matrix, emit emitFunc) error {
 	for lo := 0; lo < query.rows; lo += e.blockRows {
-		hi := min(lo+e.blockRows, query.rows)
-		idx := make([]int, hi-lo)
-		for k := range idx {
-			idx[k] = lo + k
-		}
+		idx := rowRange(lo, min(lo+e.blockRows, query.rows))
 		acc, nq, err := e.predictBlock(qm, query.selectRows(idx))
 		if err != nil {
 			return err
 		}
-		if err := emit(lo, acc, nq); err != nil {
+		if err := emit(idx, acc, nq); err != nil {
 			return err
 		}
 	}

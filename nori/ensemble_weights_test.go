@@ -80,7 +80,7 @@ func TestMemberWeightsFindTheGoodMembers(t *testing.T) {
 	score := func(weighted bool) (float64, *Regressor) {
 		f := &firstColumnModel{fakeModel{nq: 19}}
 		r, err := NewRegressor(withQuantileModel(f, "first-column"), WithEnsemble(members),
-			WithPreprocessing(PreprocessPlain), WithMemberWeights(weighted), WithSeed(5))
+			WithPreprocessing(PreprocessPlain), WithMemberWeights(weighted), WithSeed(5), WithLocalContext(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,12 @@ type fitState struct {
 	fromTable bool
 	constant  bool    // every training target equal:
 	value     float64 // ... predictions are exactly this value
-	ens       *ensemble
+	// ens holds the encoder (always) and, without local contexts, the
+	// fitted members and their context.
+	ens *ensemble
+	// local is set when each query group gets its own context of nearby
+	// training rows (local_context.go); ens then holds only the encoder.
+	local *localFit
 }
 
 // NewRegressor returns a Regressor configured by options. The model comes
@@ -172,22 +177,38 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 		}
 		return fmt.Errorf("%w: only one training row; need at least 2", ErrBadData)
 	}
+	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && r.s.localRows > 0 && t.rows > r.s.localRows {
+		if st := fitLocal(t, features, target, fromTable, y, &r.s); st != nil {
+			r.fit = st
+			return nil
+		}
+	}
+	st, err := fitGlobal(r.qm, t, features, target, fromTable, y, &r.s)
+	if err != nil {
+		return err
+	}
+	r.fit = st
+	return nil
+}
+
+// fitGlobal fits one context for every query row: all of t's rows
+// (subsampled per member to the budget).
+func fitGlobal(qm quantileModel, t *Table, features []string, target string, fromTable bool, y []float64, s *settings) (*fitState, error) {
 	st := &fitState{features: features, target: target, fromTable: fromTable}
 	lo, hi := slices.Min(y), slices.Max(y)
 	if lo == hi {
 		st.constant, st.value = true, lo
 		// The encoder still checks query columns against the training ones.
 		st.ens = &ensemble{enc: &encoder{features: features, kinds: kindsOf(t, features), empty: true}}
-	} else {
-		st.ens = fitEnsemble(t, features, y, &r.s)
-		if r.s.weighted {
-			if err := st.ens.fitWeights(r.qm, r.s.seed); err != nil {
-				return err // "nori: scoring ensemble member i: ..."
-			}
+		return st, nil
+	}
+	st.ens = fitEnsemble(t, features, y, s)
+	if s.weighted {
+		if err := st.ens.fitWeights(qm, s.seed); err != nil {
+			return nil, err // "nori: scoring ensemble member i: ..."
 		}
 	}
-	r.fit = st
-	return nil
+	return st, nil
 }
 
 func kindsOf(t *Table, features []string) map[string]ColumnKind {
@@ -296,8 +317,15 @@ func (r *Regressor) SummarizeTable(t *Table, levels []float64) (*Summary, error)
 	return r.summarize(q, levels)
 }
 
+// query is a validated, encoded query: the rows in the global encoding and
+// the table they came from (a local context encodes them anew).
+type query struct {
+	m *matrix
+	t *Table
+}
+
 // queryMatrix validates X and encodes it.
-func (r *Regressor) queryMatrix(X [][]float64) (*matrix, error) {
+func (r *Regressor) queryMatrix(X [][]float64) (*query, error) {
 	if r.fit == nil {
 		return nil, ErrNotFitted
 	}
@@ -305,7 +333,7 @@ func (r *Regressor) queryMatrix(X [][]float64) (*matrix, error) {
 		return nil, fmt.Errorf("%w: the regressor was fitted with FitTable; predict with the Table methods", ErrBadData)
 	}
 	if len(X) == 0 {
-		return newMatrix(0, 1), nil
+		return &query{m: newMatrix(0, 1)}, nil
 	}
 	if w, want := len(X[0]), len(r.fit.features); w != want {
 		return nil, fmt.Errorf("%w: X has %d columns, the training data had %d", ErrBadData, w, want)
@@ -314,61 +342,90 @@ func (r *Regressor) queryMatrix(X [][]float64) (*matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.fit.ens.enc.encode(t, "")
+	m, err := r.fit.ens.enc.encode(t, "")
+	if err != nil {
+		return nil, err
+	}
+	return &query{m: m, t: t}, nil
 }
 
 // queryTable validates t's columns against the training table and encodes it.
-func (r *Regressor) queryTable(t *Table) (*matrix, error) {
+func (r *Regressor) queryTable(t *Table) (*query, error) {
 	if r.fit == nil {
 		return nil, ErrNotFitted
 	}
 	if t == nil {
 		return nil, fmt.Errorf("%w: nil table", ErrBadData)
 	}
-	return r.fit.ens.enc.encode(t, r.fit.target)
+	m, err := r.fit.ens.enc.encode(t, r.fit.target)
+	if err != nil {
+		return nil, err
+	}
+	return &query{m: m, t: t}, nil
 }
 
-// run feeds the encoded query rows through the ensemble (or the constant
-// short-circuit) block by block.
-func (r *Regressor) run(q *matrix, emit func(lo int, quant []float64, nq int) error) error {
-	if r.fit.constant {
+// emitFunc receives the quantiles of query rows rows (len(rows) x nq,
+// row-major, sorted per row). Blocks arrive in no particular row order
+// (with local contexts, group by group) and cover every row once.
+type emitFunc func(rows []int, quant []float64, nq int) error
+
+// run feeds the encoded query rows through the fitted state block by block.
+func (r *Regressor) run(q *query, emit emitFunc) error {
+	return r.fit.run(r.qm, q, emit)
+}
+
+func (st *fitState) run(qm quantileModel, q *query, emit emitFunc) error {
+	switch {
+	case st.local != nil:
+		return st.local.predict(qm, q, emit)
+	case st.constant:
 		const nq = standardQuantiles
-		for lo := 0; lo < q.rows; lo += predictBlockRows {
-			n := min(predictBlockRows, q.rows-lo)
+		for lo := 0; lo < q.m.rows; lo += predictBlockRows {
+			n := min(predictBlockRows, q.m.rows-lo)
 			block := make([]float64, n*nq)
 			for i := range block {
-				block[i] = r.fit.value
+				block[i] = st.value
 			}
-			if err := emit(lo, block, nq); err != nil {
+			if err := emit(rowRange(lo, lo+n), block, nq); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return r.fit.ens.predict(r.qm, q, emit)
+	return st.ens.predict(qm, q.m, emit)
 }
 
-func (r *Regressor) summarize(q *matrix, levels []float64) (*Summary, error) {
+// rowRange returns lo, lo+1, ..., hi-1.
+func rowRange(lo, hi int) []int {
+	idx := make([]int, hi-lo)
+	for k := range idx {
+		idx[k] = lo + k
+	}
+	return idx
+}
+
+func (r *Regressor) summarize(q *query, levels []float64) (*Summary, error) {
 	if len(levels) > 0 {
 		if err := checkLevels(levels); err != nil {
 			return nil, err
 		}
 	}
+	n := q.m.rows
 	s := &Summary{
-		Mean: make([]float64, q.rows), Median: make([]float64, q.rows),
-		Levels: append([]float64(nil), levels...), Quantiles: make([][]float64, q.rows),
+		Mean: make([]float64, n), Median: make([]float64, n),
+		Levels: append([]float64(nil), levels...), Quantiles: make([][]float64, n),
 	}
-	err := r.run(q, func(lo int, quant []float64, nq int) error {
+	err := r.run(q, func(rows []int, quant []float64, nq int) error {
 		tau := quantileLevels(nq)
-		for i := 0; i*nq < len(quant); i++ {
-			row := quant[i*nq : (i+1)*nq]
-			s.Mean[lo+i] = meanOfQuantiles(tau, row)
-			s.Median[lo+i] = interpQuantile(tau, row, 0.5)
+		for k, i := range rows {
+			row := quant[k*nq : (k+1)*nq]
+			s.Mean[i] = meanOfQuantiles(tau, row)
+			s.Median[i] = interpQuantile(tau, row, 0.5)
 			qs := make([]float64, len(levels))
-			for k, l := range levels {
-				qs[k] = interpQuantile(tau, row, l)
+			for j, l := range levels {
+				qs[j] = interpQuantile(tau, row, l)
 			}
-			s.Quantiles[lo+i] = qs
+			s.Quantiles[i] = qs
 		}
 		return nil
 	})
@@ -378,12 +435,19 @@ func (r *Regressor) summarize(q *matrix, levels []float64) (*Summary, error) {
 	return s, nil
 }
 
-func (r *Regressor) distribution(q *matrix) (*Distribution, error) {
+func (r *Regressor) distribution(q *query) (*Distribution, error) {
 	var all []float64
 	nq := standardQuantiles
-	err := r.run(q, func(lo int, quant []float64, n int) error {
-		nq = n
-		all = append(all, quant...)
+	err := r.run(q, func(rows []int, quant []float64, n int) error {
+		if all == nil {
+			nq = n
+			all = make([]float64, q.m.rows*nq)
+		} else if n != nq {
+			return fmt.Errorf("nori: the model returned %d and %d quantiles for different query rows", nq, n)
+		}
+		for k, i := range rows {
+			copy(all[i*nq:(i+1)*nq], quant[k*nq:(k+1)*nq])
+		}
 		return nil
 	})
 	if err != nil {

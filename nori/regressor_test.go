@@ -70,10 +70,12 @@ func (f *fakeModel) inferTable(x []float32, rows, feats int, y []float32, nctx, 
 	return out, f.nq, nil
 }
 
+// newFakeRegressor returns a regressor on a fakeModel with one global
+// context (the tests of local contexts ask for them: local_context_test.go).
 func newFakeRegressor(t *testing.T, opts ...Option) (*Regressor, *fakeModel) {
 	t.Helper()
 	f := &fakeModel{nq: 49}
-	r, err := NewRegressor(append([]Option{withQuantileModel(f, "fake")}, opts...)...)
+	r, err := NewRegressor(append([]Option{withQuantileModel(f, "fake"), WithLocalContext(0, 0)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,3 +74,11 @@ func addPreprocessFlag(fs *flag.FlagSet) func() (nori.Preprocessing, error) {
 func addMemberWeightsFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("member-weights", true, "weight the ensemble members by their error on held-out folds of the training rows (false: the equal average, a faster fit)")
 }
+
+// addLocalContextFlags adds -local-context and -local-group
+// (nori.WithLocalContext) and returns the option they set.
+func addLocalContextFlags(fs *flag.FlagSet) func() nori.Option {
+	rows := fs.Int("local-context", nori.DefaultLocalContextRows, "with more training rows than this, predict each group of query rows from this many training rows nearest to it (0: one context of all the training rows)")
+	group := fs.Int("local-group", nori.DefaultLocalGroupRows, "query rows per group sharing one local context, about (fewer: closer neighbourhoods, slower)")
+	return func() nori.Option { return nori.WithLocalContext(*rows, *group) }
+}

@@ -42,6 +42,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
 	preprocess := addPreprocessFlag(fs)
 	weighted := addMemberWeightsFlag(fs)
+	local := addLocalContextFlags(fs)
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -112,7 +113,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), nori.WithModel(m), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), local(), nori.WithModel(m), nori.WithDevice(dev)}
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

@@ -35,6 +35,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "number of ensemble members")
 	preprocess := addPreprocessFlag(fs)
 	weighted := addMemberWeightsFlag(fs)
+	local := addLocalContextFlags(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori predict -train train.csv -test test.csv [flags]")
@@ -91,7 +92,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), local(), nori.WithDevice(dev)}
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
 	}

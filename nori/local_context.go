@@ -1,0 +1,224 @@
+package nori
+
+import (
+	"math"
+	"slices"
+)
+
+// Local contexts.
+//
+// The pretrained network was trained on tables of at most 1024 rows, most
+// of them far smaller, and it predicts a query best from a few hundred
+// context rows near it: on the benchmark tables of 1,000-5,000 rows,
+// predicting each group of 25 query rows from the 256 training rows
+// nearest to it raised R² by 0.05-0.2 (kin8nm 0.46 -> 0.67, pol 0.79 ->
+// 0.93, bike_sharing 0.62 -> 0.81) where a random subsample of 1024 rows
+// lowered it (docs/model.md). This is retrieval, as in LoCalPFN: the network
+// still learns the function in context, now from the neighbourhood that
+// matters to the query.
+//
+// Algorithm, for a training table of n > rows rows (rows = localRows):
+//
+//  1. Fit encodes the training rows with the global encoder and maps each
+//     base column to mid-ranks among its training values, in [0, 1]
+//     (missing: 0.5). Distances are Euclidean in these coordinates: free of
+//     the features' scales and skew, every feature counting the same.
+//  2. Predict maps the query rows the same way and groups them by k-means
+//     (local_groups.go), about localGroup rows per group.
+//  3. Each group's context is the rows training rows with the smallest
+//     distance to any member of the group, so every query row keeps its
+//     nearest neighbours; ties go to the smaller target, then the earlier
+//     training row.
+//  4. Each group fits the whole pipeline (encoder, members, member weights)
+//     on its context rows alone, as Fit would on a table of those rows, and
+//     predicts its members.
+//
+// Cost: a group costs one Fit on rows rows plus the prediction of its
+// members, so a query set of q rows costs about q/localGroup such fits;
+// the distances cost n·q·d, small next to the network.
+
+// localFit is what Fit stores when the query groups get local contexts.
+type localFit struct {
+	table     *Table // a private copy of the training rows
+	features  []string
+	target    string
+	fromTable bool
+	y         []float64
+	space     *rankSpace
+	z         []float64 // the training rows' rank coordinates, n x space.dim
+	rows      int       // context rows per group
+	group     int       // query rows per group, about
+	sub       settings  // the groups' settings: s without local contexts
+}
+
+// fitLocal returns the fitted state for local contexts, or nil when they do
+// not apply (no informative feature column: every distance would be 0).
+func fitLocal(t *Table, features []string, target string, fromTable bool, y []float64, s *settings) *fitState {
+	enc, base := fitEncoder(t, features)
+	if enc.empty {
+		return nil
+	}
+	space := fitRankSpace(base)
+	sub := *s
+	sub.localRows, sub.localGroup = 0, 0
+	st := &fitState{features: features, target: target, fromTable: fromTable, ens: &ensemble{enc: enc}}
+	st.local = &localFit{
+		table:    SelectRows(t, rowRange(0, t.rows)),
+		features: features, target: target, fromTable: fromTable,
+		y:     append([]float64(nil), y...),
+		space: space, z: space.coords(base),
+		rows: s.localRows, group: s.localGroup,
+		sub: sub,
+	}
+	return st
+}
+
+// predict groups the query rows and predicts each group from its context.
+func (l *localFit) predict(qm quantileModel, q *query, emit emitFunc) error {
+	if q.m.rows == 0 {
+		return nil
+	}
+	z := l.space.coords(q.m)
+	for _, g := range groupQueries(z, l.space.dim, l.group, l.sub.seed) {
+		ctx := nearestRows(l.z, z, g, l.space.dim, l.rows, l.y)
+		yc := make([]float64, len(ctx))
+		for k, i := range ctx {
+			yc[k] = l.y[i]
+		}
+		st, err := fitGlobal(qm, SelectRows(l.table, ctx), l.features, l.target, l.fromTable, yc, &l.sub)
+		if err != nil {
+			return err
+		}
+		gt := SelectRows(q.t, g)
+		m, err := st.ens.enc.encode(gt, l.target)
+		if err != nil {
+			return err
+		}
+		err = st.run(qm, &query{m: m, t: gt}, func(rows []int, quant []float64, nq int) error {
+			orig := make([]int, len(rows))
+			for k, i := range rows {
+				orig[k] = g[i]
+			}
+			return emit(orig, quant, nq)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rankSpace maps base columns to mid-ranks among the training values.
+type rankSpace struct {
+	dim    int
+	sorted [][]float64 // per column, the non-missing training values, ascending
+}
+
+func fitRankSpace(base *matrix) *rankSpace {
+	r := &rankSpace{dim: base.cols, sorted: make([][]float64, base.cols)}
+	for j := range base.cols {
+		v := base.nonMissingCol(j)
+		slices.Sort(v)
+		r.sorted[j] = v
+	}
+	return r
+}
+
+// coords returns m's rows in rank coordinates (m.rows x dim): the value's
+// mid-rank among the column's training values, (#below + #at most)/(2
+// count), so training values land on ((a+b+1)/2)/count for their tie run
+// a..b and unseen values between their neighbours; missing values, and
+// columns without training values, sit at 0.5.
+func (r *rankSpace) coords(m *matrix) []float64 {
+	z := make([]float64, m.rows*r.dim)
+	for j, s := range r.sorted {
+		for i := range m.rows {
+			v := m.at(i, j)
+			if math.IsNaN(v) || len(s) == 0 {
+				z[i*r.dim+j] = 0.5
+				continue
+			}
+			below, _ := slices.BinarySearch(s, v)
+			atMost := below
+			for atMost < len(s) && s[atMost] == v {
+				atMost++
+			}
+			z[i*r.dim+j] = float64(below+atMost) / float64(2*len(s))
+		}
+	}
+	return z
+}
+
+// nearestRows returns the m training rows (rows of trainZ, n x d) with the
+// smallest squared distance to any query row of group (rows of queryZ), in
+// ascending training order; ties go to the smaller y, then the earlier row.
+func nearestRows(trainZ, queryZ []float64, group []int, d, m int, y []float64) []int {
+	n := len(trainZ) / d
+	if m >= n {
+		return rowRange(0, n)
+	}
+	dist := make([]float64, n)
+	for i := range n {
+		zi := trainZ[i*d : (i+1)*d]
+		best := math.Inf(1)
+		for _, qi := range group {
+			zq := queryZ[qi*d : (qi+1)*d]
+			s := 0.0
+			for j, v := range zi {
+				diff := v - zq[j]
+				s += diff * diff
+				if s >= best {
+					break
+				}
+			}
+			best = min(best, s)
+		}
+		dist[i] = best
+	}
+	before := func(a, b int) bool {
+		if dist[a] != dist[b] {
+			return dist[a] < dist[b]
+		}
+		if y[a] != y[b] {
+			return y[a] < y[b]
+		}
+		return a < b
+	}
+	// A max-heap of the m best so far: O(n log m).
+	h := make([]int, 0, m)
+	down := func(k int) {
+		for {
+			c := 2*k + 1
+			if c >= len(h) {
+				return
+			}
+			if c+1 < len(h) && before(h[c], h[c+1]) {
+				c++
+			}
+			if !before(h[k], h[c]) {
+				return
+			}
+			h[k], h[c] = h[c], h[k]
+			k = c
+		}
+	}
+	for i := range n {
+		switch {
+		case len(h) < m:
+			h = append(h, i)
+			for k := len(h) - 1; k > 0; {
+				p := (k - 1) / 2
+				if !before(h[p], h[k]) {
+					break
+				}
+				h[p], h[k] = h[k], h[p]
+				k = p
+			}
+		case before(i, h[0]):
+			h[0] = i
+			down(0)
+		}
+	}
+	slices.Sort(h)
+	return h
+}
