@@ -31,7 +31,9 @@
 //
 // Fit validates the data and fits the preprocessing on the training rows
 // only; every Predict method then encodes the query rows with it, one row at
-// a time, so a row's prediction never depends on the other query rows.
+// a time. Without local contexts a row's prediction never depends on the
+// other query rows; with them (the default above 256 training rows, below)
+// it depends on which query rows share its group, never on their order.
 //
 //   - Target: normalised by the training mean and population std (std below
 //     1e-12 counts as 1); outputs are denormalised. A constant target is
@@ -51,7 +53,8 @@
 //     column pairs and a row fingerprint, shuffle categorical codes (except
 //     member 0) and shuffle the column order. The members' quantiles are
 //     sorted per row and averaged.
-//   - Member weights (ensemble_weights.go, unless WithMemberWeights(false)):
+//   - Member weights (ensemble_weights.go; by default except within the
+//     local contexts of tables over 512 training rows; WithMemberWeights):
 //     Fit predicts each member's training rows in 3 held-out folds and
 //     weights the average by a softmax of each member's relative excess
 //     error over the best one's, so views of the table that suit the
@@ -59,6 +62,13 @@
 //   - Budget (budget.go): a member's context keeps at most budget/width
 //     training rows (seeded subsample); query rows go through the network in
 //     chunks against context keys/values computed once.
+//   - Local contexts (local_context.go, local_groups.go; the default when
+//     there are more than 256 training rows, WithLocalContext to change or
+//     turn off): the query rows are grouped by k-means in rank coordinates
+//     of the features, about 25 rows per group, and each group is predicted
+//     from the 256 training rows nearest to any of its members, with the
+//     encoder and members fitted on those rows alone. The network was trained on small tables and learns
+//     a query's neighbourhood far better than a whole large table.
 //   - Point estimates (quantiles.go): the quantile function is piecewise
 //     linear between the levels tau_i = (i+1)/1000 and flat beyond; the mean
 //     is its integral, the median its value at 0.5 (also the mode estimate),

@@ -29,8 +29,9 @@ import (
 //     distance to any member of the group, so every query row keeps its
 //     nearest neighbours; ties go to the smaller target, then the earlier
 //     training row.
-//  4. Each group fits the whole pipeline (encoder, members, member weights)
-//     on its context rows alone, as Fit would on a table of those rows, and
+//  4. Each group fits the whole pipeline (encoder, members; member weights
+//     by default only for tables of at most localWeightRows rows) on its
+//     context rows alone, as Fit would on a table of those rows, and
 //     predicts its members.
 //
 // Cost: a group costs one Fit on rows rows plus the prediction of its
@@ -61,6 +62,9 @@ func fitLocal(t *Table, features []string, target string, fromTable bool, y []fl
 	space := fitRankSpace(base)
 	sub := *s
 	sub.localRows, sub.localGroup = 0, 0
+	if sub.weights == weightsAuto && t.rows > localWeightRows {
+		sub.weights = weightsOff
+	}
 	st := &fitState{features: features, target: target, fromTable: fromTable, ens: &ensemble{enc: enc}}
 	st.local = &localFit{
 		table:    SelectRows(t, rowRange(0, t.rows)),

@@ -385,3 +385,40 @@ func TestLocalContextModelErrorPropagates(t *testing.T) {
 		t.Errorf("Predict error %v, want the model's", err)
 	}
 }
+
+// TestLocalContextMemberWeightsDefault: by default the members are weighted
+// with one global context and averaged equally within the local contexts of
+// a table over localWeightRows rows (the same bits as
+// WithMemberWeights(false)); WithMemberWeights(true) weights them in every
+// group, which changes the predictions; a smaller table weights them.
+func TestLocalContextMemberWeightsDefault(t *testing.T) {
+	X, y := localData(localWeightRows+88, 1)
+	Xq, _ := localData(80, 2)
+	global := fitFake(t, X, y, WithLocalContext(0, 0))
+	if global.fit.ens.weights == nil {
+		t.Error("one global context, default settings: the members are not weighted")
+	}
+	predict := func(opts ...Option) []float64 {
+		t.Helper()
+		r := fitFake(t, X, y, append([]Option{WithLocalContext(64, 20)}, opts...)...)
+		if r.fit.local == nil {
+			t.Fatalf("%d training rows with 64-row local contexts: local contexts should apply", len(X))
+		}
+		p, err := r.Predict(Xq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	def, off, on := predict(), predict(WithMemberWeights(false)), predict(WithMemberWeights(true))
+	if !sameFloats(def, off) {
+		t.Error("local contexts, default settings: predictions differ from WithMemberWeights(false)")
+	}
+	if sameFloats(def, on) {
+		t.Error("local contexts with WithMemberWeights(true): predictions equal the unweighted ones")
+	}
+	X, y = X[:localWeightRows], y[:localWeightRows]
+	if !sameFloats(predict(), predict(WithMemberWeights(true))) {
+		t.Errorf("local contexts on %d training rows, default settings: predictions differ from WithMemberWeights(true)", localWeightRows)
+	}
+}

@@ -22,9 +22,9 @@ type settings struct {
 	device     tensor.Device
 	queryChunk int
 	preprocess Preprocessing
-	// weighted: Fit weights the members by their held-out error
-	// (ensemble_weights.go); false averages them equally.
-	weighted bool
+	// weights: whether Fit weights the members by their held-out error
+	// (ensemble_weights.go) or averages them equally.
+	weights memberWeighting
 	// localRows: training tables with more rows than this predict each
 	// group of about localGroup query rows from the localRows training rows
 	// nearest to it (local_context.go); 0: one context of every row.
@@ -32,7 +32,7 @@ type settings struct {
 }
 
 func defaultSettings() settings {
-	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU, weighted: true,
+	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU,
 		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows}
 }
 
@@ -196,15 +196,45 @@ func WithPreprocessing(p Preprocessing) Option {
 	}
 }
 
+// memberWeighting is the setting of WithMemberWeights.
+type memberWeighting int
+
+const (
+	// weightsAuto, the default: weighted when the query rows share one
+	// context of the training rows or the table has at most
+	// localWeightRows training rows; equal within the local contexts of
+	// larger tables, where every group of query rows would pay the 3-4x
+	// work again (docs/model.md).
+	weightsAuto memberWeighting = iota
+	weightsOn
+	weightsOff
+)
+
+// localWeightRows is the largest training table whose local contexts weight
+// their members by default: up to here a whole prediction is cheap enough
+// to pay for the weighting, beyond it the groups are many and the weighting
+// gained about 0.005 R² (docs/model.md).
+const localWeightRows = 512
+
 // WithMemberWeights sets whether Fit weights the ensemble members by how
-// well each predicts held-out folds of its own training rows (the default:
-// members whose view of the table suits the model count more) or averages
-// them equally, as the reference does. Weighting runs each member 3 times
-// over the training rows during Fit (about 3x the work of predicting as many
-// rows); tables with fewer than 30 context rows per member, and one-member
-// ensembles, are always averaged equally.
+// well each predicts held-out folds of its own training rows (members whose
+// view of the table suits the model count more) or averages them equally,
+// as the reference does. Weighting runs each member 3 times over the
+// training rows (about 3x the work of predicting as many rows); tables with
+// fewer than 30 context rows per member, and one-member ensembles, are
+// always averaged equally. Without this option the members are weighted,
+// except within the local contexts (WithLocalContext) of tables with more
+// than 512 training rows, where each group of query rows would pay the 3x
+// again for a gain measured at about 0.005 R²; WithMemberWeights(true)
+// weights them there too.
 func WithMemberWeights(on bool) Option {
-	return func(s *settings) error { s.weighted = on; return nil }
+	return func(s *settings) error {
+		s.weights = weightsOff
+		if on {
+			s.weights = weightsOn
+		}
+		return nil
+	}
 }
 
 // DefaultLocalContextRows and DefaultLocalGroupRows are the defaults of
@@ -221,7 +251,7 @@ const minLocalContextRows = 32
 // predicted: the query rows are grouped by proximity (about groupRows per
 // group) and each group is predicted from its own context, the rows
 // training rows nearest to any of its members, with its own preprocessing
-// and member weights. Proximity is Euclidean distance after mapping every
+// (and member weights with WithMemberWeights(true)). Proximity is Euclidean distance after mapping every
 // feature to its rank among the training values (scale-free, every feature
 // weighted equally). The default (256 rows, groups of 25) scores much
 // better than one context of every row on the tables the pretrained model

@@ -28,7 +28,10 @@ func parseNumber(s string) (float64, error) {
 // folds of those rows (forward passes only: no weights of the network
 // change); the Predict methods run the pretrained network on the context
 // plus the query rows, once per ensemble member, and reduce the weighted
-// average of the predicted quantiles to what was asked for.
+// average of the predicted quantiles to what was asked for. With more than
+// 256 training rows (WithLocalContext), Fit keeps the rows and Predict groups
+// the query rows by nearness and predicts each group from the training rows
+// nearest to it, fitting the preprocessing and weights on those rows.
 //
 // A Regressor is not safe for concurrent use while Fit runs; once fitted, its
 // Predict methods may be called from several goroutines when the underlying
@@ -85,8 +88,8 @@ func NewRegressor(options ...Option) (*Regressor, error) {
 }
 
 // Fit stores the training rows X (each row one sample, NaN for a missing
-// feature value) and their targets y, fits the preprocessing and, unless
-// WithMemberWeights(false), weights the ensemble members by their error on
+// feature value) and their targets y, fits the preprocessing and (see
+// WithMemberWeights) weights the ensemble members by their error on
 // held-out folds of these rows (which runs the model). It needs
 // at least two rows, rows of one length with at least one value, and finite
 // targets. Columns entirely missing or constant are dropped. When every
@@ -203,7 +206,7 @@ func fitGlobal(qm quantileModel, t *Table, features []string, target string, fro
 		return st, nil
 	}
 	st.ens = fitEnsemble(t, features, y, s)
-	if s.weighted {
+	if s.weights != weightsOff {
 		if err := st.ens.fitWeights(qm, s.seed); err != nil {
 			return nil, err // "nori: scoring ensemble member i: ..."
 		}

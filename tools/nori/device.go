@@ -70,10 +70,44 @@ func addPreprocessFlag(fs *flag.FlagSet) func() (nori.Preprocessing, error) {
 	return func() (nori.Preprocessing, error) { return nori.ParsePreprocessing(*name) }
 }
 
-// addMemberWeightsFlag adds -member-weights (nori.WithMemberWeights).
-func addMemberWeightsFlag(fs *flag.FlagSet) *bool {
-	return fs.Bool("member-weights", true, "weight the ensemble members by their error on held-out folds of the training rows (false: the equal average, a faster fit)")
+// addMemberWeightsFlag adds -member-weights (nori.WithMemberWeights) and
+// returns the options it sets: none for auto (nori's default).
+func addMemberWeightsFlag(fs *flag.FlagSet) func() []nori.Option {
+	v := &memberWeightsFlag{mode: "auto"}
+	fs.Var(v, "member-weights", "weight the ensemble members by their error on held-out folds of the training rows: auto (except within the local contexts of tables over 512 training rows), true, or false (the equal average, a faster fit)")
+	return func() []nori.Option {
+		if v.mode == "auto" {
+			return nil
+		}
+		return []nori.Option{nori.WithMemberWeights(v.mode == "true")}
+	}
 }
+
+// memberWeightsFlag is -member-weights: a boolean flag (-member-weights
+// alone means true) that also takes auto.
+type memberWeightsFlag struct{ mode string }
+
+func (f *memberWeightsFlag) String() string {
+	if f == nil || f.mode == "" {
+		return "auto"
+	}
+	return f.mode
+}
+
+func (f *memberWeightsFlag) Set(s string) error {
+	if s == "auto" {
+		f.mode = s
+		return nil
+	}
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want auto, true or false")
+	}
+	f.mode = strconv.FormatBool(on)
+	return nil
+}
+
+func (f *memberWeightsFlag) IsBoolFlag() bool { return true }
 
 // addLocalContextFlags adds -local-context and -local-group
 // (nori.WithLocalContext) and returns the option they set.

@@ -39,14 +39,15 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	plotPath := fs.String("plot", "", "comparison PNG (default: the -out path with .png, when -baselines is given)")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "ensemble members per prediction")
 	seed := fs.Uint64("seed", 0, "seed of the random splits (without -splits) and of the preprocessing ensemble")
+	resume := fs.Bool("resume", false, "keep the tables that -out already holds in full (from an interrupted run of the same command) and evaluate only the others")
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
 	preprocess := addPreprocessFlag(fs)
-	weighted := addMemberWeightsFlag(fs)
+	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nori eval -data DIR -out results.csv [-splits DIR] [-checkpoint FILE] [-baselines FILE] [-ensemble N]")
+		fmt.Fprintln(stderr, "usage: nori eval -data DIR -out results.csv [-splits DIR] [-checkpoint FILE] [-baselines FILE] [-ensemble N] [-resume]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -113,13 +114,20 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), local(), nori.WithModel(m), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), local(), nori.WithModel(m), nori.WithDevice(dev)}
+	opts = append(opts, weights()...)
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
 
+	var prev []nori.EvalResult
+	if *resume {
+		if prev, err = readEvalCSV(*out); err != nil {
+			return fmt.Errorf("-resume: %w", err)
+		}
+	}
 	var all []nori.EvalResult
 	perTable := map[string]float64{}
 	for _, name := range names {
@@ -141,11 +149,15 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: splits: %w", name, err)
 		}
-		res, err := nori.EvalSplits(name, t, evalTarget, splits, func(s int) (*nori.Regressor, error) {
-			return nori.NewRegressor(append(opts, nori.WithSeed(*seed+uint64(s)))...)
-		})
-		if err != nil {
-			return err
+		res := doneTable(prev, name, splits, t.Rows())
+		kept := res != nil
+		if !kept {
+			res, err = nori.EvalSplits(name, t, evalTarget, splits, func(s int) (*nori.Regressor, error) {
+				return nori.NewRegressor(append(opts, nori.WithSeed(*seed+uint64(s)))...)
+			})
+			if err != nil {
+				return err
+			}
 		}
 		all = append(all, res...)
 		r2s := make([]float64, len(res))
@@ -156,7 +168,11 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 		if err := writeEvalCSV(*out, all); err != nil {
 			return fmt.Errorf("-out: %w", err)
 		}
-		fmt.Fprintf(stderr, "%-32s R² %.4f over %d splits\n", name, perTable[name], len(res))
+		from := ""
+		if kept {
+			from = " (kept from -out)"
+		}
+		fmt.Fprintf(stderr, "%-32s R² %.4f over %d splits%s\n", name, perTable[name], len(res), from)
 	}
 	printEvalTable(stdout, names, all, perTable, base)
 	if base != nil {

@@ -34,7 +34,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 0, "seed of the preprocessing ensemble")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "number of ensemble members")
 	preprocess := addPreprocessFlag(fs)
-	weighted := addMemberWeightsFlag(fs)
+	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -92,7 +92,8 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithMemberWeights(*weighted), local(), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), local(), nori.WithDevice(dev)}
+	opts = append(opts, weights()...)
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
 	}

@@ -191,6 +191,7 @@ func TestPredictErrors(t *testing.T) {
 		{"incompatible checkpoint", []string{"-train", good, "-test", goodTest, "-checkpoint", incompatible}, "LoadModel"},
 		{"extra args", []string{"-train", good, "-test", goodTest, "-checkpoint", ck, "stray"}, "unexpected arguments"},
 		{"bad preprocess", []string{"-train", good, "-test", goodTest, "-preprocess", "raw", "-checkpoint", ck}, `unknown preprocessing "raw"`},
+		{"bad member weights", []string{"-train", good, "-test", goodTest, "-member-weights=some", "-checkpoint", ck}, "want auto, true or false"},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"testing"
+)
+
+// TestMemberWeightsFlag: -member-weights is auto (no option) unless given;
+// alone it means true; it takes auto, true and false and nothing else.
+func TestMemberWeightsFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		opts int // options it sets: 0 for auto
+		err  bool
+	}{
+		{nil, 0, false},
+		{[]string{"-member-weights"}, 1, false},
+		{[]string{"-member-weights=false"}, 1, false},
+		{[]string{"-member-weights=true"}, 1, false},
+		{[]string{"-member-weights=auto"}, 0, false},
+		{[]string{"-member-weights=0"}, 1, false},
+		{[]string{"-member-weights=maybe"}, 0, true},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		weights := addMemberWeightsFlag(fs)
+		err := fs.Parse(c.args)
+		if (err != nil) != c.err {
+			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
+			continue
+		}
+		if got := len(weights()); err == nil && got != c.opts {
+			t.Errorf("%v: %d options, want %d", c.args, got, c.opts)
+		}
+	}
+}
