@@ -2,9 +2,11 @@ package bench
 
 // End-to-end latency of the Regressor with the embedded checkpoint: Fit on
 // 80% of an n x F table and Predict the other 20%, 8 ensemble members
-// (the default), on the CPU with every core; with the members weighted by
-// their held-out error (the default, which runs each member three more
-// times over the training rows in Fit) and averaged equally.
+// (the default), on the CPU with every core: with the default settings
+// (local contexts: every group of about 25 query rows is predicted from its
+// 256 nearest training rows), and with one context of every training row,
+// the members weighted by their held-out error (three more passes over the
+// training rows in Fit) or averaged equally.
 //
 //	NORI_BENCH_SLOW=1 go test ./bench -run '^$' -bench RegressorLatency -benchtime 1x
 //
@@ -54,39 +56,43 @@ func latencyTable(n, f int) ([][]float64, []float64) {
 func BenchmarkRegressorLatency(b *testing.B) {
 	unpoisoned(b)
 	skipUnlessSlow(b)
-	for _, c := range []struct {
-		n, f     int
-		weighted bool
-	}{{1000, 20, true}, {1000, 20, false}, {10000, 50, true}, {10000, 50, false}} {
-		mode := "weighted"
-		if !c.weighted {
-			mode = "equal"
-		}
-		b.Run(fmt.Sprintf("n%d_f%d_%s", c.n, c.f, mode), func(b *testing.B) {
-			X, y := latencyTable(c.n, c.f)
-			nTrain := c.n * 4 / 5
-			reg, err := nori.NewRegressor(nori.WithMemberWeights(c.weighted))
-			if err != nil {
-				b.Fatal(err)
-			}
-			var r2 float64
-			b.ResetTimer()
-			for range b.N {
-				if err := reg.Fit(X[:nTrain], y[:nTrain]); err != nil {
-					b.Fatal(err)
-				}
-				p, err := reg.Predict(X[nTrain:])
+	modes := []struct {
+		name string
+		opts []nori.Option
+	}{
+		{"default", nil}, // local contexts above 256 training rows, equal members within them above 512
+		{"global_weighted", []nori.Option{nori.WithLocalContext(0, 0), nori.WithMemberWeights(true)}},
+		{"global_equal", []nori.Option{nori.WithLocalContext(0, 0), nori.WithMemberWeights(false)}},
+	}
+	for _, size := range [][2]int{{1000, 20}, {10000, 50}} {
+		for _, mode := range modes {
+			c := struct{ n, f int }{size[0], size[1]}
+			b.Run(fmt.Sprintf("n%d_f%d_%s", c.n, c.f, mode.name), func(b *testing.B) {
+				X, y := latencyTable(c.n, c.f)
+				nTrain := c.n * 4 / 5
+				reg, err := nori.NewRegressor(mode.opts...)
 				if err != nil {
 					b.Fatal(err)
 				}
-				r2 = nori.R2Score(y[nTrain:], p)
-			}
-			s := b.Elapsed().Seconds() / float64(b.N)
-			cells := float64(c.n * c.f)
-			b.ReportMetric(s, "s/op")
-			b.ReportMetric(cells, "cells")
-			b.ReportMetric(s/math.Sqrt(cells), "s_per_sqrt_cell")
-			b.ReportMetric(r2, "R2")
-		})
+				var r2 float64
+				b.ResetTimer()
+				for range b.N {
+					if err := reg.Fit(X[:nTrain], y[:nTrain]); err != nil {
+						b.Fatal(err)
+					}
+					p, err := reg.Predict(X[nTrain:])
+					if err != nil {
+						b.Fatal(err)
+					}
+					r2 = nori.R2Score(y[nTrain:], p)
+				}
+				s := b.Elapsed().Seconds() / float64(b.N)
+				cells := float64(c.n * c.f)
+				b.ReportMetric(s, "s/op")
+				b.ReportMetric(cells, "cells")
+				b.ReportMetric(s/math.Sqrt(cells), "s_per_sqrt_cell")
+				b.ReportMetric(r2, "R2")
+			})
+		}
 	}
 }
