@@ -66,10 +66,10 @@ func BenchmarkRegressorLatency(b *testing.B) {
 	}
 	for _, size := range [][2]int{{1000, 20}, {10000, 50}} {
 		for _, mode := range modes {
-			c := struct{ n, f int }{size[0], size[1]}
-			b.Run(fmt.Sprintf("n%d_f%d_%s", c.n, c.f, mode.name), func(b *testing.B) {
-				X, y := latencyTable(c.n, c.f)
-				nTrain := c.n * 4 / 5
+			n, f := size[0], size[1]
+			b.Run(fmt.Sprintf("n%d_f%d_%s", n, f, mode.name), func(b *testing.B) {
+				X, y := latencyTable(n, f)
+				nTrain := n * 4 / 5
 				reg, err := nori.NewRegressor(mode.opts...)
 				if err != nil {
 					b.Fatal(err)
@@ -87,7 +87,7 @@ func BenchmarkRegressorLatency(b *testing.B) {
 					r2 = nori.R2Score(y[nTrain:], p)
 				}
 				s := b.Elapsed().Seconds() / float64(b.N)
-				cells := float64(c.n * c.f)
+				cells := float64(n * f)
 				b.ReportMetric(s, "s/op")
 				b.ReportMetric(cells, "cells")
 				b.ReportMetric(s/math.Sqrt(cells), "s_per_sqrt_cell")

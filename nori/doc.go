@@ -67,8 +67,9 @@
 //     turn off): the query rows are grouped by k-means in rank coordinates
 //     of the features, about 25 rows per group, and each group is predicted
 //     from the 256 training rows nearest to any of its members, with the
-//     encoder and members fitted on those rows alone. The network was trained on small tables and learns
-//     a query's neighbourhood far better than a whole large table.
+//     encoder and members fitted on those rows alone. The network was
+//     trained on small tables and learns a query's neighbourhood far better
+//     than a whole large table.
 //   - Point estimates (quantiles.go): the quantile function is piecewise
 //     linear between the levels tau_i = (i+1)/1000 and flat beyond; the mean
 //     is its integral, the median its value at 0.5 (also the mode estimate),

@@ -213,7 +213,7 @@ const (
 // localWeightRows is the largest training table whose local contexts weight
 // their members by default: up to here a whole prediction is cheap enough
 // to pay for the weighting, beyond it the groups are many and the weighting
-// gained about 0.005 R² (docs/model.md).
+// gained about 0.006 R² (docs/model.md).
 const localWeightRows = 512
 
 // WithMemberWeights sets whether Fit weights the ensemble members by how
@@ -225,7 +225,7 @@ const localWeightRows = 512
 // always averaged equally. Without this option the members are weighted,
 // except within the local contexts (WithLocalContext) of tables with more
 // than 512 training rows, where each group of query rows would pay the 3x
-// again for a gain measured at about 0.005 R²; WithMemberWeights(true)
+// again for a gain measured at about 0.006 R²; WithMemberWeights(true)
 // weights them there too.
 func WithMemberWeights(on bool) Option {
 	return func(s *settings) error {
@@ -251,9 +251,9 @@ const minLocalContextRows = 32
 // predicted: the query rows are grouped by proximity (about groupRows per
 // group) and each group is predicted from its own context, the rows
 // training rows nearest to any of its members, with its own preprocessing
-// (and member weights with WithMemberWeights(true)). Proximity is Euclidean distance after mapping every
-// feature to its rank among the training values (scale-free, every feature
-// weighted equally). The default (256 rows, groups of 25) scores much
+// (and member weights: WithMemberWeights). Proximity is Euclidean distance
+// after mapping every feature to its rank among the training values
+// (scale-free, every feature weighted equally). The default (256 rows, groups of 25) scores much
 // better than one context of every row on the tables the pretrained model
 // was measured on, because the model predicts best from a few hundred rows
 // near the query (see docs/model.md); it makes a row's prediction depend

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/nori-ml/nori/nori"
@@ -27,7 +28,7 @@ func readEvalCSV(path string) ([]nori.EvalResult, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	want := []string{"dataset", "seed", "n_train", "n_test", "r2", "rmse", "seconds"}
-	if len(rows) == 0 || fmt.Sprint(rows[0]) != fmt.Sprint(want) {
+	if len(rows) == 0 || !slices.Equal(rows[0], want) {
 		return nil, fmt.Errorf("%s: not a results file of nori eval (want the header %v)", path, want)
 	}
 	var res []nori.EvalResult
