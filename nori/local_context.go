@@ -21,8 +21,11 @@ import (
 //
 //  1. Fit encodes the training rows with the global encoder and maps each
 //     base column to mid-ranks among its training values, in [0, 1]
-//     (missing: 0.5). Distances are Euclidean in these coordinates: free of
-//     the features' scales and skew, every feature counting the same.
+//     (missing: 0.5), then multiplies each coordinate by a weight learned
+//     from the training rows (local_metric.go; WithLocalMetric). Distances
+//     are Euclidean in these coordinates: free of the features' scales and
+//     skew, each feature counting as much as it helps a nearest-neighbour
+//     prediction of the target.
 //  2. Predict maps the query rows the same way and groups them by k-means
 //     (local_groups.go), about localGroup rows per group.
 //  3. Each group's context is the rows training rows with the smallest
@@ -60,6 +63,12 @@ func fitLocal(t *Table, features []string, target string, fromTable bool, y []fl
 		return nil
 	}
 	space := fitRankSpace(base)
+	z := space.coords(base)
+	if s.localMetric {
+		if w := fitMetric(z, t.rows, space.dim, y); w != nil {
+			space.weigh(z, w)
+		}
+	}
 	sub := *s
 	sub.localRows, sub.localGroup = 0, 0
 	if sub.weights == weightsAuto && t.rows > localWeightRows {
@@ -70,7 +79,7 @@ func fitLocal(t *Table, features []string, target string, fromTable bool, y []fl
 		table:    SelectRows(t, rowRange(0, t.rows)),
 		features: features, target: target, fromTable: fromTable,
 		y:     append([]float64(nil), y...),
-		space: space, z: space.coords(base),
+		space: space, z: z,
 		rows: s.localRows, group: s.localGroup,
 		sub: sub,
 	}
@@ -116,6 +125,7 @@ func (l *localFit) predict(qm quantileModel, q *query, emit emitFunc) error {
 type rankSpace struct {
 	dim    int
 	sorted [][]float64 // per column, the non-missing training values, ascending
+	scale  []float64   // per column, the factor on its coordinate (nil: 1)
 }
 
 func fitRankSpace(base *matrix) *rankSpace {
@@ -150,7 +160,30 @@ func (r *rankSpace) coords(m *matrix) []float64 {
 			z[i*r.dim+j] = float64(below+atMost) / float64(2*len(s))
 		}
 	}
+	r.apply(z)
 	return z
+}
+
+// weigh sets the columns' scales to sqrt(w) (local_metric.go) and applies
+// them to z, coordinates computed before.
+func (r *rankSpace) weigh(z []float64, w []float64) {
+	r.scale = make([]float64, r.dim)
+	for j, v := range w {
+		r.scale[j] = math.Sqrt(v)
+	}
+	r.apply(z)
+}
+
+// apply multiplies each column of z by its scale.
+func (r *rankSpace) apply(z []float64) {
+	if r.scale == nil {
+		return
+	}
+	for i := 0; i < len(z); i += r.dim {
+		for j, f := range r.scale {
+			z[i+j] *= f
+		}
+	}
 }
 
 // nearestRows returns the m training rows (rows of trainZ, n x d) with the

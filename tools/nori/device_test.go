@@ -35,3 +35,27 @@ func TestMemberWeightsFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalContextFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  bool
+	}{
+		{nil, false},
+		{[]string{"-local-metric=false"}, false},
+		{[]string{"-local-context", "0", "-local-metric"}, false},
+		{[]string{"-local-metric=sometimes"}, true},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		local := addLocalContextFlags(fs)
+		err := fs.Parse(c.args)
+		if (err != nil) != c.err {
+			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
+			continue
+		}
+		if got := len(local()); err == nil && got != 2 {
+			t.Errorf("%v: %d options, want 2", c.args, got)
+		}
+	}
+}

@@ -114,7 +114,8 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), local(), nori.WithModel(m), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithModel(m), nori.WithDevice(dev)}
+	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

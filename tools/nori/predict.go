@@ -92,7 +92,8 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), local(), nori.WithDevice(dev)}
+	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithDevice(dev)}
+	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
