@@ -9,61 +9,80 @@ import (
 	"github.com/nori-ml/nori/tensor"
 )
 
-// knnLossRef is knnLoss.loss by sorting each row's distances.
-func knnLossRef(dist []float32, y []float64, k int) float64 {
-	m := len(y)
+// knnLossRef is knnLoss.loss by sorting each query row's distances.
+func knnLossRef(dist []float32, yq, yc []float64, self bool, k int) float64 {
 	mean := 0.0
-	for _, v := range y {
+	for _, v := range yq {
 		mean += v
 	}
-	mean /= float64(m)
+	mean /= float64(len(yq))
 	variance, s := 0.0, 0.0
-	for _, v := range y {
+	for _, v := range yq {
 		variance += (v - mean) * (v - mean)
 	}
-	for p := range m {
+	mc := len(yc)
+	for p := range yq {
 		var others []int
-		for q := range m {
-			if q != p {
+		for q := range mc {
+			if !self || q != p {
 				others = append(others, q)
 			}
 		}
-		slices.SortStableFunc(others, func(a, b int) int { return cmp.Compare(dist[p*m+a], dist[p*m+b]) })
+		slices.SortStableFunc(others, func(a, b int) int { return cmp.Compare(dist[p*mc+a], dist[p*mc+b]) })
 		pred := 0.0
 		for _, q := range others[:k] {
-			pred += y[q]
+			pred += yc[q]
 		}
 		pred /= float64(k)
-		s += (y[p] - pred) * (y[p] - pred)
+		s += (yq[p] - pred) * (yq[p] - pred)
 	}
 	return s / variance
 }
 
 func TestKNNLossMatchesReference(t *testing.T) {
-	for trial, m := range []int{metricK + 1, 40, 97} {
+	for trial, c := range []struct {
+		mq, mc int
+		self   bool
+	}{{metricK + 1, metricK + 1, true}, {40, 40, true}, {97, 97, true}, {30, 50, false}, {50, metricK - 3, false}} {
 		rng := tensor.NewRNG(uint64(trial), 1)
-		y := make([]float64, m)
-		for i := range y {
-			y[i] = rng.NormFloat64()
+		normals := func(n int) []float64 {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = rng.NormFloat64()
+			}
+			return v
 		}
-		dist := make([]float32, m*m)
+		yq, yc := normals(c.mq), normals(c.mc)
+		if c.self {
+			yc = yq
+		}
+		dist := make([]float32, c.mq*c.mc)
 		for i := range dist {
 			// Few distinct values: many ties, which go to the earlier row.
 			dist[i] = float32(rng.Intn(6))
 		}
-		mean, variance := 0.0, 0.0
-		for _, v := range y {
-			mean += v
+		k := min(metricK, c.mc)
+		if c.self {
+			k = min(k, c.mc-1)
 		}
-		mean /= float64(m)
-		for _, v := range y {
-			variance += (v - mean) * (v - mean)
-		}
-		got := newKNNLoss(y, variance).loss(dist)
-		want := knnLossRef(dist, y, min(metricK, m-1))
+		got := newKNNLoss(yq, yc, c.self).loss(dist)
+		want := knnLossRef(dist, yq, yc, c.self, k)
 		if math.Abs(got-want) > 1e-12*math.Max(1, want) {
-			t.Errorf("m %d: loss %v, reference %v", m, got, want)
+			t.Errorf("%+v: loss %v, reference %v", c, got, want)
 		}
+	}
+	if l := newKNNLoss([]float64{1, 1, 1}, []float64{1, 2}, false); l != nil {
+		t.Error("constant query targets: want nil")
+	}
+}
+
+func TestWeightedDist(t *testing.T) {
+	a := []float32{0, 1, 2, 3, 4, 5} // 3 rows of 2
+	b := []float32{1, 1, 0, 5}       // 2 rows of 2
+	got := weightedDist(a, b, 2, []float64{2, 0.5})
+	want := []float32{2 + 0, 0 + 8, 2*1 + 0.5*4, 2*4 + 0.5*4, 2*9 + 0.5*16, 2*16 + 0}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
 
@@ -181,5 +200,20 @@ func TestLocalMetricBeatsEqualWeightsWithNoiseFeatures(t *testing.T) {
 	t.Logf("R² equal weights %.3f, learned %.3f", equal, learned)
 	if !(learned > equal+0.1) {
 		t.Errorf("learned distance R² %.3f, equal weights %.3f: want learned ahead by 0.1", learned, equal)
+	}
+}
+
+func TestFitMetricCheckRejectsNoise(t *testing.T) {
+	// y is independent of the 20 columns: whatever the search on one half
+	// finds fits that half's noise, and the other half must veto it.
+	const n, d = 800, 20
+	z := randomCoords(n, d, 7)
+	y := make([]float64, n)
+	rng := tensor.NewRNG(8, 0)
+	for i := range y {
+		y[i] = rng.NormFloat64()
+	}
+	if w := fitMetric(z, n, d, y); w != nil {
+		t.Errorf("target independent of the features: weights %v, want nil (equal)", w)
 	}
 }
