@@ -256,11 +256,12 @@ const minLocalContextRows = 32
 // training rows nearest to any of its members, with its own preprocessing
 // (and member weights: WithMemberWeights). Proximity is Euclidean distance
 // after mapping every feature to its rank among the training values
-// (scale-free), each feature weighted as WithLocalMetric says. The default (256 rows, groups of 25) scores much
-// better than one context of every row on the tables the pretrained model
-// was measured on, because the model predicts best from a few hundred rows
-// near the query (see docs/model.md); it makes a row's prediction depend
-// on the query rows it is grouped with, and each group costs a Fit.
+// (scale-free), each feature weighted as WithLocalMetric says. The default
+// (256 rows, groups of 25) scores much better than one context of every
+// row on the tables the pretrained model was measured on, because the
+// model predicts best from a few hundred rows near the query (see
+// docs/model.md); it makes a row's prediction depend on the query rows it
+// is grouped with, and each group costs a Fit.
 // WithLocalContext(0, 0) gives every query row one context of all the
 // training rows (subsampled to the budget). rows must be 0 or at least 32,
 // groupRows at least 1.
