@@ -221,40 +221,10 @@ func nearestRows(trainZ, queryZ []float64, group []int, d, m int, y []float64) [
 		}
 		return a < b
 	}
-	// A max-heap of the m best so far: O(n log m).
+	// A heap of the m best so far: O(n log m).
 	h := make([]int, 0, m)
-	down := func(k int) {
-		for {
-			c := 2*k + 1
-			if c >= len(h) {
-				return
-			}
-			if c+1 < len(h) && before(h[c], h[c+1]) {
-				c++
-			}
-			if !before(h[k], h[c]) {
-				return
-			}
-			h[k], h[c] = h[c], h[k]
-			k = c
-		}
-	}
 	for i := range n {
-		switch {
-		case len(h) < m:
-			h = append(h, i)
-			for k := len(h) - 1; k > 0; {
-				p := (k - 1) / 2
-				if !before(h[p], h[k]) {
-					break
-				}
-				h[p], h[k] = h[k], h[p]
-				k = p
-			}
-		case before(i, h[0]):
-			h[0] = i
-			down(0)
-		}
+		h = keepBest(h, i, m, before)
 	}
 	slices.Sort(h)
 	return h

@@ -238,49 +238,20 @@ func (l *knnLoss) loss(dist []float32) float64 {
 	s := 0.0
 	for p, yp := range l.yq {
 		row := dist[p*mc : (p+1)*mc]
-		// farther reports whether a is farther than b (a later row is
-		// farther at equal distance).
-		farther := func(a, b int) bool {
+		// nearer reports whether a is nearer than b (the earlier row at
+		// equal distance).
+		nearer := func(a, b int) bool {
 			if row[a] != row[b] {
-				return row[a] > row[b]
+				return row[a] < row[b]
 			}
-			return a > b
+			return a < b
 		}
 		h := l.heap[:0]
 		for q := range mc {
-			if l.self && q == p {
+			if (l.self && q == p) || (len(h) == l.k && !nearer(q, h[0])) {
 				continue
 			}
-			if len(h) < l.k {
-				h = append(h, q)
-				for c := len(h) - 1; c > 0; {
-					par := (c - 1) / 2
-					if !farther(h[c], h[par]) {
-						break
-					}
-					h[c], h[par] = h[par], h[c]
-					c = par
-				}
-				continue
-			}
-			if !farther(h[0], q) {
-				continue
-			}
-			h[0] = q
-			for c := 0; ; {
-				ch := 2*c + 1
-				if ch >= len(h) {
-					break
-				}
-				if ch+1 < len(h) && farther(h[ch+1], h[ch]) {
-					ch++
-				}
-				if !farther(h[ch], h[c]) {
-					break
-				}
-				h[c], h[ch] = h[ch], h[c]
-				c = ch
-			}
+			h = keepBest(h, q, l.k, nearer)
 		}
 		pred := 0.0
 		for _, q := range h {
