@@ -69,7 +69,10 @@
 //     from the 256 training rows nearest to any of its members, with the
 //     encoder and members fitted on those rows alone. The network was
 //     trained on small tables and learns a query's neighbourhood far better
-//     than a whole large table.
+//     than a whole large table. Each feature's coordinate is weighted by
+//     how much it helps a nearest-neighbour prediction of the target on the
+//     training rows (local_metric.go, WithLocalMetric), so the neighbourhood
+//     is near in the features that matter.
 //   - Point estimates (quantiles.go): the quantile function is piecewise
 //     linear between the levels tau_i = (i+1)/1000 and flat beyond; the mean
 //     is its integral, the median its value at 0.5 (also the mode estimate),

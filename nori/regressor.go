@@ -30,8 +30,9 @@ func parseNumber(s string) (float64, error) {
 // plus the query rows, once per ensemble member, and reduce the weighted
 // average of the predicted quantiles to what was asked for. With more than
 // 256 training rows (WithLocalContext), Fit keeps the rows and Predict groups
-// the query rows by nearness and predicts each group from the training rows
-// nearest to it, fitting the preprocessing and weights on those rows.
+// the query rows by nearness (in a distance whose feature weights Fit
+// learns) and predicts each group from the training rows nearest to it,
+// fitting the preprocessing and weights on those rows.
 //
 // A Regressor is not safe for concurrent use while Fit runs; once fitted, its
 // Predict methods may be called from several goroutines when the underlying
