@@ -285,9 +285,11 @@ func WithLocalContext(rows, groupRows int) Option {
 // rows (WithLocalContext) weights the features by how much each helps a
 // nearest-neighbour prediction of the target on the training rows (the
 // default: a coordinate search over the weights 0, 0.1, 0.3, 1, 3 per
-// feature; about 0.01-0.1 R² better on tables with features the target
-// does not depend on, see docs/model.md), or weights every feature the
-// same. It costs Fit a search of under a few seconds on the largest tables.
+// feature, kept only if it also predicts held-out training rows better), or
+// weights every feature the same. On the 25 benchmark tables it raised the
+// mean R² by 0.010 (bike_sharing +0.097, kin8nm +0.034; ames -0.012,
+// airfoil -0.009; docs/model.md). The search costs Fit about 0.5 s on a
+// 5,000-row table of 20 features.
 func WithLocalMetric(on bool) Option {
 	return func(s *settings) error {
 		s.localMetric = on
