@@ -84,10 +84,7 @@ func fitMetric(z []float64, n, d int, y []float64) []float64 {
 	if fit == nil {
 		return nil
 	}
-	w := make([]float64, d)
-	for j := range w {
-		w[j] = 1
-	}
+	w := ones(d)
 	ma := len(ya)
 	dist := weightedDist(za, za, d, w)
 	best := fit.loss(dist)
@@ -122,20 +119,25 @@ func fitMetric(z []float64, n, d int, y []float64) []float64 {
 	if top == 0 || slices.Min(w) == top {
 		return nil // equal weights after all (or no column helps at all)
 	}
-	// Step 5: the weights must also predict the other half better.
+	// Step 4: the weights must also predict the other half better.
 	check := newKNNLoss(yb, ya, false)
 	if check == nil {
 		return nil
 	}
-	equal := make([]float64, d)
-	for j := range equal {
-		equal[j] = 1
-	}
-	if check.loss(weightedDist(zb, za, d, w)) >= check.loss(weightedDist(zb, za, d, equal))*(1-metricTol) {
+	if check.loss(weightedDist(zb, za, d, w)) >= check.loss(weightedDist(zb, za, d, ones(d)))*(1-metricTol) {
 		return nil
 	}
 	for j := range w {
 		w[j] /= top
+	}
+	return w
+}
+
+// ones returns n weights of 1.
+func ones(n int) []float64 {
+	w := make([]float64, n)
+	for j := range w {
+		w[j] = 1
 	}
 	return w
 }
