@@ -58,8 +58,10 @@ const (
 var metricWeights = []float64{0, 0.1, 0.3, 1, 3}
 
 // fitMetric returns the columns' weights for training coordinates z (n x
-// d) and targets y, normalised to a largest weight of 1; nil when there is
-// nothing to learn from (fewer than metricK+2 rows, or a constant target).
+// d) and targets y, normalised to a largest weight of 1; nil for equal
+// weights: when there is nothing to learn from (a subsample of fewer than
+// 2(metricK+2) rows, a constant target), when the search keeps them equal,
+// or when the check rejects what it found.
 func fitMetric(z []float64, n, d int, y []float64) []float64 {
 	m := min(n, metricRows)
 	if m*m*d > metricCells {
@@ -206,7 +208,7 @@ func metricSubsample(z []float64, n, d int, y []float64, m int) []int {
 // each row is left out of its own neighbours.
 type knnLoss struct {
 	yq, yc   []float64
-	variance float64 // of yq, times its count
+	variance float64 // Σ (yq − mean yq)²
 	self     bool
 	k        int
 	heap     []int // the k nearest so far, farthest first
