@@ -4,7 +4,7 @@ package nori
 // loss, Muon + AdamW with a warmup/constant/cosine schedule, gradient
 // clipping, skipping of loss spikes, and an EMA of the weights that the
 // checkpoints serve. Every step is a pure function of (config, step, state
-// before the step): batch s comes from prior.BatchShape(seed, s, ...), the
+// before the step): batch s comes from prior.BatchNeighbourhoods(seed, s, ...), the
 // column permutations from Philox streams of (seed, s, table), and the
 // kernels are deterministic whatever the worker count. So a run cut into
 // pieces and resumed from its checkpoints (train_state.go) ends with the
@@ -159,10 +159,10 @@ func (t *Trainer) Batch(step int) (*TrainBatch, error) {
 	if step < 0 {
 		return nil, fmt.Errorf("nori: Trainer.Batch: negative step %d", step)
 	}
-	sizes := t.cfg.Stage(step).Sizes()
-	sh := sizes.Shape(t.cfg.Seed, int64(step))
+	stage := t.cfg.Stage(step)
+	sh := stage.Sizes().Shape(t.cfg.Seed, int64(step))
 	B := t.cfg.BatchAt(step)
-	pb, err := t.prior.BatchShape(t.cfg.Seed, int64(step), B, sh)
+	pb, err := t.prior.BatchNeighbourhoods(t.cfg.Seed, int64(step), B, sh, stage.Neighbourhoods())
 	if err != nil {
 		return nil, err
 	}

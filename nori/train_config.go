@@ -118,6 +118,17 @@ type CurriculumStage struct {
 	FeatureBuckets int     `json:"feature_buckets"`
 	MinContextFrac float64 `json:"min_context_frac"`
 	MaxContextFrac float64 `json:"max_context_frac"`
+	// NeighbourhoodFrac is the share of the stage's tables drawn as
+	// neighbourhoods: the rows nearest to one row of a prior table
+	// NeighbourhoodPool times larger (prior.Neighbourhood), the kind of table
+	// local contexts give the network at inference. 0: none.
+	NeighbourhoodFrac float64 `json:"neighbourhood_frac,omitempty"`
+	NeighbourhoodPool int     `json:"neighbourhood_pool,omitempty"`
+}
+
+// Neighbourhoods returns the stage's neighbourhood draws as a prior config.
+func (s CurriculumStage) Neighbourhoods() prior.NeighbourhoodConfig {
+	return prior.NeighbourhoodConfig{Frac: s.NeighbourhoodFrac, Pool: s.NeighbourhoodPool}
 }
 
 // Sizes returns the stage as a prior size config.
@@ -238,6 +249,9 @@ func (c TrainConfig) Validate() error {
 			return fmt.Errorf("nori: training config curriculum stage %d: until = %d, want >= 1 (only the last stage may omit it)", k, s.Until)
 		}
 		if err := s.Sizes().Validate(); err != nil {
+			return fmt.Errorf("nori: training config curriculum stage %d: %w", k, err)
+		}
+		if err := s.Neighbourhoods().Validate(); err != nil {
 			return fmt.Errorf("nori: training config curriculum stage %d: %w", k, err)
 		}
 		if s.BatchSize < 0 || s.BatchSize > prior.MaxBatch {

@@ -31,7 +31,8 @@ func trainTestConfig() TrainConfig {
 	c.Prior.Filter = false
 	c.Curriculum = []CurriculumStage{
 		{Until: 50, MinRows: 24, MaxRows: 40, RowBuckets: 2, MinFeatures: 2, MaxFeatures: 5, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8},
-		{BatchSize: 3, MinRows: 32, MaxRows: 48, RowBuckets: 2, MinFeatures: 3, MaxFeatures: 6, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8},
+		{BatchSize: 3, MinRows: 32, MaxRows: 48, RowBuckets: 2, MinFeatures: 3, MaxFeatures: 6, FeatureBuckets: 2, MinContextFrac: 0.5, MaxContextFrac: 0.8,
+			NeighbourhoodFrac: 0.5, NeighbourhoodPool: 3},
 	}
 	return c
 }
@@ -484,7 +485,7 @@ func TestTrainBatchPermutesColumns(t *testing.T) {
 	if nb != 3 || b.X.Shape()[0] != 3 {
 		t.Fatalf("stage batch size: BatchAt %d, batch of %d tables; want 3", nb, b.X.Shape()[0])
 	}
-	pb, err := tr.prior.BatchShape(c.Seed, 7, nb, sh)
+	pb, err := tr.prior.BatchNeighbourhoods(c.Seed, 7, nb, sh, c.Curriculum[0].Neighbourhoods())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,17 +533,21 @@ func TestTrainConfigErrors(t *testing.T) {
 		t.Fatalf("round trip changed the config:\n%+v\n%+v", back, good)
 	}
 	cases := map[string]func(c *TrainConfig){
-		"batch_size":     func(c *TrainConfig) { c.BatchSize = 0 },
-		"lr":             func(c *TrainConfig) { c.LR = math.NaN() },
-		"min_lr":         func(c *TrainConfig) { c.MinLR = 1 },
-		"warmup_steps":   func(c *TrainConfig) { c.WarmupSteps = 1000 },
-		"ema_decay":      func(c *TrainConfig) { c.EMADecay = 1 },
-		"spike_factor":   func(c *TrainConfig) { c.SpikeFactor = 0.5 },
-		"curriculum":     func(c *TrainConfig) { c.Curriculum = nil },
-		"stage 1":        func(c *TrainConfig) { c.Curriculum[1].MinRows = 1 },
-		"rows range":     func(c *TrainConfig) { c.Curriculum[0].MaxRows = 3 },
-		"heads":          func(c *TrainConfig) { c.Model.Heads = 5 },
-		"not registered": func(c *TrainConfig) { c.Prior.Shares = map[string]float64{"nope": 1} },
+		"batch_size":   func(c *TrainConfig) { c.BatchSize = 0 },
+		"lr":           func(c *TrainConfig) { c.LR = math.NaN() },
+		"min_lr":       func(c *TrainConfig) { c.MinLR = 1 },
+		"warmup_steps": func(c *TrainConfig) { c.WarmupSteps = 1000 },
+		"ema_decay":    func(c *TrainConfig) { c.EMADecay = 1 },
+		"spike_factor": func(c *TrainConfig) { c.SpikeFactor = 0.5 },
+		"curriculum":   func(c *TrainConfig) { c.Curriculum = nil },
+		"stage 1":      func(c *TrainConfig) { c.Curriculum[1].MinRows = 1 },
+		"rows range":   func(c *TrainConfig) { c.Curriculum[0].MaxRows = 3 },
+		"neighbourhood fraction": func(c *TrainConfig) {
+			c.Curriculum[0].NeighbourhoodFrac, c.Curriculum[0].NeighbourhoodPool = 2, 4
+		},
+		"neighbourhood pool": func(c *TrainConfig) { c.Curriculum[0].NeighbourhoodFrac = 0.5 },
+		"heads":              func(c *TrainConfig) { c.Model.Heads = 5 },
+		"not registered":     func(c *TrainConfig) { c.Prior.Shares = map[string]float64{"nope": 1} },
 	}
 	for want, mod := range cases {
 		c := trainTestConfig()

@@ -47,6 +47,17 @@ func (p *Prior) Batch(seed uint64, step int64, size int) (*Batch, error) {
 
 // BatchShape is Batch with the shape given (by a curriculum, say).
 func (p *Prior) BatchShape(seed uint64, step int64, size int, sh Shape) (*Batch, error) {
+	return p.BatchNeighbourhoods(seed, step, size, sh, NeighbourhoodConfig{})
+}
+
+// BatchNeighbourhoods is BatchShape with a share nc.Frac of the tables drawn
+// as neighbourhoods (Neighbourhood of a table nc.Pool times larger). Whether
+// a table is one, its centre and its row order come from its own stream of
+// (seed, index), so the batch stays a pure function of its arguments.
+func (p *Prior) BatchNeighbourhoods(seed uint64, step int64, size int, sh Shape, nc NeighbourhoodConfig) (*Batch, error) {
+	if err := nc.Validate(); err != nil {
+		return nil, err
+	}
 	switch {
 	case step < 0 || uint64(step) > math.MaxUint64/MaxBatch:
 		return nil, fmt.Errorf("prior: batch step %d out of range", step)
@@ -67,7 +78,8 @@ func (p *Prior) BatchShape(seed uint64, step int64, size int, sh Shape) (*Batch,
 	errs := make([]error, size)
 	par.Parallel(size, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			t, err := p.Table(seed, uint64(step)*MaxBatch+uint64(i), n, f)
+			index := uint64(step)*MaxBatch + uint64(i)
+			t, err := p.tableOrNeighbourhood(seed, index, n, f, nc)
 			if err != nil {
 				errs[i] = err
 				continue
@@ -86,6 +98,26 @@ func (p *Prior) BatchShape(seed uint64, step int64, size int, sh Shape) (*Batch,
 		}
 	}
 	return b, nil
+}
+
+// tableOrNeighbourhood draws table index of the seed's stream: a plain n x f
+// table, or with probability nc.Frac the neighbourhood of n rows of a table
+// of nc.Pool*n rows (fewer where the prior's cell limit binds; a plain table
+// when that leaves no more than n).
+func (p *Prior) tableOrNeighbourhood(seed, index uint64, n, f int, nc NeighbourhoodConfig) (*Table, error) {
+	if nc.Frac == 0 {
+		return p.Table(seed, index, n, f)
+	}
+	r := rngFor(seed, streamNeighbourhood, index, 0)
+	pool := min(nc.Pool*n, maxTableCells/f)
+	if r.Float64() >= nc.Frac || pool <= n {
+		return p.Table(seed, index, n, f)
+	}
+	t, err := p.Table(seed, index, pool, f)
+	if err != nil {
+		return nil, err
+	}
+	return Neighbourhood(t, n, r), nil
 }
 
 // toFloat32 converts src into dst and reports whether every finite value

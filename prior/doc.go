@@ -16,5 +16,8 @@
 //     tails, missingness, duplicates, target noise and outliers). Filtering
 //     before augmenting keeps the augmentation rates among kept tables at
 //     their configured values (FilterConfig.AfterAugment flips the order);
-//  4. tables are grouped into same-shape batches for the trainer.
+//  4. tables are grouped into same-shape batches for the trainer; a share of
+//     them may be neighbourhoods (NeighbourhoodConfig): the rows of a larger
+//     table nearest to one of its rows, as nori's local contexts see a large
+//     table at inference.
 package prior

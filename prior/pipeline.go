@@ -67,6 +67,7 @@ const (
 	streamFilter
 	streamShuffle
 	streamShape
+	streamNeighbourhood
 )
 
 // mix64 is the splitmix64 finaliser: a bijection of uint64 with good
