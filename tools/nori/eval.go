@@ -39,7 +39,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	plotPath := fs.String("plot", "", "comparison PNG (default: the -out path with .png, when -baselines is given)")
 	ensemble := fs.Int("ensemble", nori.DefaultEnsemble, "ensemble members per prediction")
 	seed := fs.Uint64("seed", 0, "seed of the random splits (without -splits) and of the preprocessing ensemble")
-	resume := fs.Bool("resume", false, "keep the tables that -out already holds in full (from an interrupted run of the same command) and evaluate only the others")
+	resume := fs.Bool("resume", false, "keep the tables that -out already holds in full (from an interrupted run of the same command) and evaluate only the others; tables of -out outside -only stay in it")
 	only := fs.String("only", "", "comma-separated table names to evaluate (default: every CSV in -data)")
 	preprocess := addPreprocessFlag(fs)
 	weights := addMemberWeightsFlag(fs)
@@ -129,6 +129,14 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-resume: %w", err)
 		}
 	}
+	// Tables of -out outside this run's list (a -resume -only X on a file
+	// of other tables) stay in it, ahead of this run's.
+	var others []nori.EvalResult
+	for _, r := range prev {
+		if !slices.Contains(names, r.Dataset) {
+			others = append(others, r)
+		}
+	}
 	var all []nori.EvalResult
 	perTable := map[string]float64{}
 	for _, name := range names {
@@ -166,7 +174,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 			r2s[i] = r.R2
 		}
 		perTable[name], _ = nori.MeanMedian(r2s)
-		if err := writeEvalCSV(*out, all); err != nil {
+		if err := writeEvalCSV(*out, append(slices.Clone(others), all...)); err != nil {
 			return fmt.Errorf("-out: %w", err)
 		}
 		from := ""

@@ -10,7 +10,8 @@ import (
 // TestEvalCLIResume: -resume keeps a table that -out holds in full (its
 // rows, even an edited R², come back unchanged and it is not evaluated
 // again) and evaluates a table cut off mid-way anew, with the same results
-// as the uninterrupted run; a file that is not a results file is an error.
+// as the uninterrupted run; tables of -out outside -only stay in it; a file
+// that is not a results file is an error.
 func TestEvalCLIResume(t *testing.T) {
 	data, splits, _, ckpt := evalFixture(t)
 	dir := t.TempDir()
@@ -51,6 +52,24 @@ func TestEvalCLIResume(t *testing.T) {
 		if strings.Join(a[:6], ",") != strings.Join(b[:6], ",") {
 			t.Errorf("beta row %d after resume %q, uninterrupted %q", i-2, gl[i], lines[i])
 		}
+	}
+	// -resume -only beta on a file of both: alpha's rows stay (ahead of
+	// beta's), beta's are kept too.
+	if _, stderr, err := runEvalCLI(append(args, "-resume", "-only", "beta")...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if again, _ := os.ReadFile(out); string(again) != string(got) {
+		t.Errorf("-resume -only beta changed the results:\n%s\nwas:\n%s", again, got)
+	}
+	// -resume -only alpha on a file of beta alone: beta stays, alpha is added.
+	betaOnly := strings.Join([]string{gl[0], gl[3], gl[4]}, "\n") + "\n"
+	os.WriteFile(out, []byte(betaOnly), 0o644)
+	if _, stderr, err := runEvalCLI(append(args, "-resume", "-only", "alpha")...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	al, _ := os.ReadFile(out)
+	if l := strings.Split(strings.TrimSpace(string(al)), "\n"); len(l) != 5 || l[1] != gl[3] || l[2] != gl[4] || !strings.HasPrefix(l[3], "alpha,0,") || !strings.HasPrefix(l[4], "alpha,1,") {
+		t.Errorf("-resume -only alpha on beta's results:\n%s", al)
 	}
 	// Not a results file: a clear error, the file untouched.
 	bad := filepath.Join(dir, "bad.csv")
