@@ -53,12 +53,13 @@
 //     column pairs and a row fingerprint, shuffle categorical codes (except
 //     member 0) and shuffle the column order. The members' quantiles are
 //     sorted per row and averaged.
-//   - Member weights (ensemble_weights.go; by default except within the
-//     local contexts of tables over 512 training rows; WithMemberWeights):
-//     Fit predicts each member's training rows in 3 held-out folds and
-//     weights the average by a softmax of each member's relative excess
-//     error over the best one's, so views of the table that suit the
-//     network count more.
+//   - Member weights (ensemble_weights.go; WithMemberWeights): Fit predicts
+//     each member's training rows in 3 held-out folds and weights the
+//     average by a softmax of each member's relative excess error over the
+//     best one's, so views of the table that suit the network count more.
+//     Within the local contexts of tables over 512 training rows the
+//     members are scored once, on 4 probe contexts, and every group shares
+//     those weights (local_weights.go).
 //   - Budget (budget.go): a member's context keeps at most budget/width
 //     training rows (seeded subsample); query rows go through the network in
 //     chunks against context keys/values computed once.

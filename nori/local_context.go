@@ -32,10 +32,11 @@ import (
 //     distance to any member of the group, so every query row keeps its
 //     nearest neighbours; ties go to the smaller target, then the earlier
 //     training row.
-//  4. Each group fits the whole pipeline (encoder, members; member weights
-//     by default only for tables of at most localWeightRows rows) on its
-//     context rows alone, as Fit would on a table of those rows, and
-//     predicts its members.
+//  4. Each group fits the whole pipeline (encoder, members) on its context
+//     rows alone, as Fit would on a table of those rows, and predicts its
+//     members. By default the members are weighted on the group's context
+//     for tables of at most localWeightRows rows; above, every group uses
+//     the weights Fit scored on a few probe contexts (local_weights.go).
 //
 // Cost: a group costs one Fit on rows rows plus the prediction of its
 // members, so a query set of q rows costs about q/localGroup such fits;
@@ -53,6 +54,9 @@ type localFit struct {
 	rows      int       // context rows per group
 	group     int       // query rows per group, about
 	sub       settings  // the groups' settings: s without local contexts
+	// weights, when set, are the members' weights in every group
+	// (local_weights.go); the groups then do not weight their own.
+	weights []float64
 }
 
 // fitLocal returns the fitted state for local contexts, or nil when they do
@@ -101,6 +105,9 @@ func (l *localFit) predict(qm quantileModel, q *query, emit emitFunc) error {
 		st, err := fitGlobal(qm, SelectRows(l.table, ctx), l.features, l.target, l.fromTable, yc, &l.sub)
 		if err != nil {
 			return err
+		}
+		if l.weights != nil && !st.constant {
+			st.ens.weights = l.weights
 		}
 		gt := SelectRows(q.t, g)
 		m, err := st.ens.enc.encode(gt, l.target)

@@ -387,10 +387,11 @@ func TestLocalContextModelErrorPropagates(t *testing.T) {
 }
 
 // TestLocalContextMemberWeightsDefault: by default the members are weighted
-// with one global context and averaged equally within the local contexts of
-// a table over localWeightRows rows (the same bits as
-// WithMemberWeights(false)); WithMemberWeights(true) weights them in every
-// group, which changes the predictions; a smaller table weights them.
+// with one global context, and within the local contexts of a table over
+// localWeightRows rows by weights shared by every group (local_weights.go):
+// predictions differ from both WithMemberWeights(false) (equal) and
+// WithMemberWeights(true) (each group its own weights), and the groups' own
+// fits carry no weights of their own; a smaller table weights every group.
 func TestLocalContextMemberWeightsDefault(t *testing.T) {
 	X, y := localData(localWeightRows+88, 1)
 	Xq, _ := localData(80, 2)
@@ -398,7 +399,7 @@ func TestLocalContextMemberWeightsDefault(t *testing.T) {
 	if global.fit.ens.weights == nil {
 		t.Error("one global context, default settings: the members are not weighted")
 	}
-	predict := func(opts ...Option) []float64 {
+	predict := func(opts ...Option) ([]float64, *Regressor) {
 		t.Helper()
 		r := fitFake(t, X, y, append([]Option{WithLocalContext(64, 20)}, opts...)...)
 		if r.fit.local == nil {
@@ -408,17 +409,24 @@ func TestLocalContextMemberWeightsDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p
+		return p, r
 	}
-	def, off, on := predict(), predict(WithMemberWeights(false)), predict(WithMemberWeights(true))
-	if !sameFloats(def, off) {
-		t.Error("local contexts, default settings: predictions differ from WithMemberWeights(false)")
+	def, r := predict()
+	off, roff := predict(WithMemberWeights(false))
+	on, ron := predict(WithMemberWeights(true))
+	if len(r.fit.local.weights) != 3 || r.fit.local.sub.weights != weightsOff {
+		t.Errorf("default: shared weights %v and the groups' weighting %v, want 3 shared weights and none per group", r.fit.local.weights, r.fit.local.sub.weights)
 	}
-	if sameFloats(def, on) {
-		t.Error("local contexts with WithMemberWeights(true): predictions equal the unweighted ones")
+	if roff.fit.local.weights != nil || ron.fit.local.weights != nil || ron.fit.local.sub.weights != weightsOn {
+		t.Error("WithMemberWeights(false/true): shared weights set, or true does not weight each group")
+	}
+	if sameFloats(def, off) || sameFloats(def, on) || sameFloats(on, off) {
+		t.Error("local contexts: default, equal and per-group weighting give the same predictions")
 	}
 	X, y = X[:localWeightRows], y[:localWeightRows]
-	if !sameFloats(predict(), predict(WithMemberWeights(true))) {
+	small, _ := predict()
+	smallOn, _ := predict(WithMemberWeights(true))
+	if !sameFloats(small, smallOn) {
 		t.Errorf("local contexts on %d training rows, default settings: predictions differ from WithMemberWeights(true)", localWeightRows)
 	}
 }

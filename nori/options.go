@@ -205,18 +205,19 @@ type memberWeighting int
 const (
 	// weightsAuto, the default: weighted when the query rows share one
 	// context of the training rows or the table has at most
-	// localWeightRows training rows; equal within the local contexts of
-	// larger tables, where every group of query rows would pay the 3-4x
-	// work again (docs/model.md).
+	// localWeightRows training rows; within the local contexts of larger
+	// tables, where every group of query rows would pay the 3-4x work
+	// again, one set of weights scored on a few probe contexts at Fit time
+	// and shared by every group (local_weights.go).
 	weightsAuto memberWeighting = iota
 	weightsOn
 	weightsOff
 )
 
 // localWeightRows is the largest training table whose local contexts weight
-// their members by default: up to here a whole prediction is cheap enough
-// to pay for the weighting, beyond it the groups are many and the weighting
-// gained about 0.006 R² (docs/model.md).
+// their members each by default: up to here a whole prediction is cheap
+// enough to pay for the weighting; beyond it the groups are many, and they
+// share weights scored once on probe contexts (local_weights.go).
 const localWeightRows = 512
 
 // WithMemberWeights sets whether Fit weights the ensemble members by how
@@ -225,11 +226,13 @@ const localWeightRows = 512
 // as the reference does. Weighting runs each member 3 times over the
 // training rows (about 3x the work of predicting as many rows); tables with
 // fewer than 30 context rows per member, and one-member ensembles, are
-// always averaged equally. Without this option the members are weighted,
-// except within the local contexts (WithLocalContext) of tables with more
-// than 512 training rows, where each group of query rows would pay the 3x
-// again for a gain measured at about 0.006 R²; WithMemberWeights(true)
-// weights them there too.
+// always averaged equally. Without this option the members are weighted in
+// every context, except within the local contexts (WithLocalContext) of
+// tables with more than 512 training rows, where each group of query rows
+// would pay the 3x again: there Fit scores the members once on 4 probe
+// contexts (the 256 training rows nearest to a training row) and every
+// group uses those weights. WithMemberWeights(true) weights each group's
+// members on its own context instead (3-4x the prediction's work).
 func WithMemberWeights(on bool) Option {
 	return func(s *settings) error {
 		s.weights = weightsOff

@@ -183,6 +183,11 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 	}
 	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && r.s.localRows > 0 && t.rows > r.s.localRows {
 		if st := fitLocal(t, features, target, fromTable, y, &r.s); st != nil {
+			if r.s.weights == weightsAuto && t.rows > localWeightRows {
+				if err := st.local.fitSharedWeights(r.qm); err != nil {
+					return err
+				}
+			}
 			r.fit = st
 			return nil
 		}

@@ -74,7 +74,7 @@ func addPreprocessFlag(fs *flag.FlagSet) func() (nori.Preprocessing, error) {
 // returns the options it sets: none for auto (nori's default).
 func addMemberWeightsFlag(fs *flag.FlagSet) func() []nori.Option {
 	v := &memberWeightsFlag{mode: "auto"}
-	fs.Var(v, "member-weights", "weight the ensemble members by their error on held-out folds of the training rows: auto (except within the local contexts of tables over 512 training rows), true, or false (the equal average, a faster fit)")
+	fs.Var(v, "member-weights", "weight the ensemble members by their error on held-out folds of the training rows: auto (within the local contexts of tables over 512 training rows, one set of weights scored on 4 probe contexts and shared by every group), true (every context its own), or false (the equal average, a faster fit)")
 	return func() []nori.Option {
 		if v.mode == "auto" {
 			return nil
