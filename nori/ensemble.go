@@ -20,15 +20,20 @@ type quantileModel interface {
 // each member's context (transformed training rows, subsampled to the
 // budget), with the target normalisation.
 type ensemble struct {
-	enc         *encoder
-	members     []*member
-	ctxX        [][]float32 // per member: context rows x width
-	ctxY        [][]float32 // per member: normalised targets of its context rows
-	yMean, yStd float64
-	budget      int
-	queryChunk  int // 0: per member from the budget
-	workers     int
-	blockRows   int
+	enc     *encoder
+	members []*member
+	ctxX    [][]float32 // per member: context rows x width
+	ctxY    [][]float32 // per member: its context rows' targets in network units
+	// per member: the map between the target's units and the network's
+	// (target_map.go); members with the same map share one value.
+	targets []*targetMap
+	// yStd is the training target's standard deviation, the unit of the
+	// member scores (ensemble_weights.go).
+	yStd       float64
+	budget     int
+	queryChunk int // 0: per member from the budget
+	workers    int
+	blockRows  int
 	// weights of the members in the average (sum 1); nil: equal weights.
 	weights []float64
 }
@@ -36,7 +41,9 @@ type ensemble struct {
 // fitEnsemble fits everything on the training table's features and target.
 func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensemble {
 	e := &ensemble{budget: s.budget, queryChunk: s.queryChunk, workers: s.workers, blockRows: predictBlockRows}
-	e.yMean, e.yStd = targetStats(y)
+	plain := fitTargetMap(y, false)
+	e.yStd = plain.std
+	var power *targetMap
 	enc, base := fitEncoder(t, features)
 	e.enc = enc
 	info := enc.info()
@@ -54,11 +61,19 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 				rows[k] = k
 			}
 		}
+		tm := plain
+		if s.targetPower && i%2 == 1 {
+			if power == nil {
+				power = fitTargetMap(y, true)
+			}
+			tm = power
+		}
 		yy := make([]float32, len(rows))
 		for k, r := range rows {
-			yy[k] = float32((y[r] - e.yMean) / e.yStd)
+			yy[k] = float32(tm.forward(y[r]))
 		}
 		e.members = append(e.members, m)
+		e.targets = append(e.targets, tm)
 		e.ctxX = append(e.ctxX, m.transform(base, rows))
 		e.ctxY = append(e.ctxY, yy)
 	}
@@ -175,7 +190,8 @@ func (e *ensemble) predictBlock(qm quantileModel, block *matrix) ([]float64, int
 var errStopped = fmt.Errorf("nori: stopped after an earlier member failed")
 
 // runMember predicts one block with member i: its context then the block's
-// rows through the model, denormalised and sorted per row.
+// rows through the model, mapped back to the target's units and sorted per
+// row.
 func (e *ensemble) runMember(qm quantileModel, i int, block *matrix) ([]float64, int, error) {
 	m := e.members[i]
 	ctx := e.ctxX[i]
@@ -192,8 +208,9 @@ func (e *ensemble) runMember(qm quantileModel, i int, block *matrix) ([]float64,
 		return nil, 0, fmt.Errorf("nori: ensemble member %d: the model returned %d values for %d query rows (%d quantiles)", i, len(q32), block.rows, nq)
 	}
 	q := make([]float64, len(q32))
+	tm := e.targets[i]
 	for k, v := range q32 {
-		q[k] = float64(v)*e.yStd + e.yMean
+		q[k] = tm.inverse(float64(v))
 	}
 	if err := finiteOrErr(q, nq); err != nil {
 		return nil, 0, fmt.Errorf("ensemble member %d: %w", i, err)

@@ -16,8 +16,8 @@ import (
 // So Fit scores every member on its own context: the context rows are cut
 // into weightFolds seeded folds, each fold is predicted from the other rows
 // (one forward pass per fold), and the member's score is the mean squared
-// error of its mean prediction over all context rows, in normalised target
-// units. The members' quantiles are then averaged with weights
+// error of its mean prediction over all context rows, mapped back to the
+// target's units and divided by the target's variance. The members' quantiles are then averaged with weights
 //
 //	w_i ∝ exp(-(s_i - s_min) / (τ · s_min)),   τ = 2·sqrt(2/n),
 //
@@ -92,8 +92,8 @@ func weightsFromScores(scores []float64, temp float64) []float64 {
 	return w
 }
 
-// memberScores returns, per member, the mean squared error (normalised
-// target units) of its mean prediction for its own context rows, each
+// memberScores returns, per member, the mean squared error (in units of
+// the training target's variance) of its mean prediction for its own context rows, each
 // predicted from the rows outside its fold (folds seeded from seed and the
 // member's index). Members run on e.workers goroutines; the scores do not
 // depend on their number.
@@ -127,7 +127,7 @@ func (e *ensemble) memberScores(qm quantileModel, folds int, seed uint64) ([]flo
 
 // memberScore is member i's held-out mean squared error over folds folds.
 func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (float64, error) {
-	ctx, ctxY := e.ctxX[i], e.ctxY[i]
+	ctx, ctxY, tm := e.ctxX[i], e.ctxY[i], e.targets[i]
 	n, w := len(ctxY), e.members[i].width
 	perm := memberRNG(seed, i, streamValid).Perm(n)
 	held := make([]bool, n)
@@ -159,16 +159,18 @@ func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (flo
 		if nq < 1 || len(q) != len(fold)*nq {
 			return 0, fmt.Errorf("the model returned %d values for %d held-out rows (%d quantiles)", len(q), len(fold), nq)
 		}
-		// The plain mean of the model's raw (unsorted) quantile row: a
+		// The plain mean of the model's raw (unsorted) quantile row, mapped
+		// back to the target's units, so that members that see the target
+		// through different maps (target_map.go) are scored alike: a
 		// ranking criterion, not a reported estimate. It differs from
 		// meanOfQuantiles (the point estimate of Predict, which needs the
 		// row sorted) only by the two tail terms, O(1/Q).
 		for k, r := range fold {
 			mean := 0.0
 			for _, v := range q[k*nq : (k+1)*nq] {
-				mean += float64(v)
+				mean += tm.inverse(float64(v))
 			}
-			d := mean/float64(nq) - float64(ctxY[r])
+			d := (mean/float64(nq) - tm.inverse(float64(ctxY[r]))) / e.yStd
 			sse += d * d
 		}
 	}

@@ -120,3 +120,10 @@ func addLocalContextFlags(fs *flag.FlagSet) func() []nori.Option {
 		return []nori.Option{nori.WithLocalContext(*rows, *group), nori.WithLocalMetric(*metric)}
 	}
 }
+
+// addTargetPowerFlag adds -target-power (nori.WithTargetPower) and returns
+// the option it sets.
+func addTargetPowerFlag(fs *flag.FlagSet) func() []nori.Option {
+	on := fs.Bool("target-power", false, "let every odd ensemble member predict the Yeo-Johnson transform of the target and map its quantiles back (for skewed targets; default: every member predicts the target as it is)")
+	return func() []nori.Option { return []nori.Option{nori.WithTargetPower(*on)} }
+}

@@ -59,3 +59,27 @@ func TestLocalContextFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetPowerFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  bool
+	}{
+		{nil, false},
+		{[]string{"-target-power=false"}, false},
+		{[]string{"-target-power"}, false},
+		{[]string{"-target-power=sometimes"}, true},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		opts := addTargetPowerFlag(fs)
+		err := fs.Parse(c.args)
+		if (err != nil) != c.err {
+			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
+			continue
+		}
+		if got := len(opts()); err == nil && got != 1 {
+			t.Errorf("%v: %d options, want 1", c.args, got)
+		}
+	}
+}

@@ -36,6 +36,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	preprocess := addPreprocessFlag(fs)
 	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
+	targetPower := addTargetPowerFlag(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori predict -train train.csv -test test.csv [flags]")
@@ -95,6 +96,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithDevice(dev)}
 	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
+	opts = append(opts, targetPower()...)
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
 	}
