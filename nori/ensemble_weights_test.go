@@ -56,6 +56,21 @@ func (f *firstColumnModel) inferTable(x []float32, rows, feats int, y []float32,
 	return f.fakeModel.inferTable(first, rows, 1, y, nctx, chunk)
 }
 
+// firstColumnTable returns n rows of feats standard-normal features and the
+// target y = 3 x0 + 0.1 noise, drawn from seed.
+func firstColumnTable(n, feats int, seed uint64) ([][]float64, []float64) {
+	r := tensor.NewRNG(seed, 0)
+	X, y := make([][]float64, n), make([]float64, n)
+	for i := range X {
+		X[i] = make([]float64, feats)
+		for j := range X[i] {
+			X[i][j] = r.NormFloat64()
+		}
+		y[i] = 3*X[i][0] + 0.1*r.NormFloat64()
+	}
+	return X, y
+}
+
 // TestMemberWeightsFindTheGoodMembers: on y = x0 + noise among 5 noise
 // features, plain members whose first column is x0 predict well and the
 // others do not. The held-out scores must find them (this fails if the
@@ -63,18 +78,7 @@ func (f *firstColumnModel) inferTable(x []float32, rows, feats int, y []float32,
 // weight, and beat the equal average on test rows.
 func TestMemberWeightsFindTheGoodMembers(t *testing.T) {
 	const feats, members = 6, 12
-	gen := func(n int, seed uint64) ([][]float64, []float64) {
-		r := tensor.NewRNG(seed, 0)
-		X, y := make([][]float64, n), make([]float64, n)
-		for i := range X {
-			X[i] = make([]float64, feats)
-			for j := range X[i] {
-				X[i][j] = r.NormFloat64()
-			}
-			y[i] = 3*X[i][0] + 0.1*r.NormFloat64()
-		}
-		return X, y
-	}
+	gen := func(n int, seed uint64) ([][]float64, []float64) { return firstColumnTable(n, feats, seed) }
 	X, y := gen(300, 1)
 	Xt, yt := gen(200, 2)
 	score := func(weighted bool) (float64, *Regressor) {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/nori-ml/nori/tensor"
 )
 
 // TestSharedLocalWeightsFindTheGoodMembers: on y = 3 x0 + noise among 5
@@ -16,18 +14,7 @@ import (
 // shared weights, and test R² must beat the equal average.
 func TestSharedLocalWeightsFindTheGoodMembers(t *testing.T) {
 	const feats, members, n = 6, 8, localWeightRows + 88
-	gen := func(n int, seed uint64) ([][]float64, []float64) {
-		r := tensor.NewRNG(seed, 0)
-		X, y := make([][]float64, n), make([]float64, n)
-		for i := range X {
-			X[i] = make([]float64, feats)
-			for j := range X[i] {
-				X[i][j] = r.NormFloat64()
-			}
-			y[i] = 3*X[i][0] + 0.1*r.NormFloat64()
-		}
-		return X, y
-	}
+	gen := func(n int, seed uint64) ([][]float64, []float64) { return firstColumnTable(n, feats, seed) }
 	X, y := gen(n, 1)
 	Xt, yt := gen(150, 2)
 	score := func(opts ...Option) (float64, *Regressor) {
