@@ -234,8 +234,11 @@ const localWeightRows = 512
 // tables with more than 512 training rows, where each group of query rows
 // would pay the 3x again: there Fit scores the members once on 4 probe
 // contexts (the 256 training rows nearest to a training row) and every
-// group uses those weights. WithMemberWeights(true) weights each group's
-// members on its own context instead (3-4x the prediction's work).
+// group uses those weights, a fixed cost of about twelve groups' work per
+// Fit (it doubled the time of fitting 800 rows and predicting 200, 42 s
+// against 20 s for WithMemberWeights(false); docs/model.md), worth +0.0006
+// mean R² on the benchmark tables. WithMemberWeights(true) weights each
+// group's members on its own context instead (3-4x the prediction's work).
 func WithMemberWeights(on bool) Option {
 	return func(s *settings) error {
 		s.weights = weightsOff
@@ -321,7 +324,7 @@ func withQuantileModel(qm quantileModel, name string) Option {
 // predicts the training rows better. On split 0 of the benchmark tables (4
 // members) it was neutral on average: +0.0005 R² over the 13 with the most
 // skewed targets (house_16H +0.007, ames +0.004; cps88wages -0.005),
-// -0.0012 over 10 others (docs/model.md), so it is off by default.
+// -0.0012 over the 12 others (docs/model.md), so it is off by default.
 func WithTargetPower(on bool) Option {
 	return func(s *settings) error {
 		s.targetPower = on
