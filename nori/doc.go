@@ -38,9 +38,9 @@
 //   - Target (target_map.go): normalised by the training mean and
 //     population std (std below 1e-12 counts as 1); with WithTargetPower
 //     every odd member then sees its Yeo-Johnson transform, standardised
-//     again. Each member's quantiles are mapped back to the
-//     target's units. A constant target is predicted exactly, without
-//     running the network.
+//     again. Each member's quantiles are mapped back to the target's
+//     units. A constant target is predicted exactly, without running the
+//     network.
 //   - Columns (preprocess.go): numeric, or categorical (string columns;
 //     numeric columns with fewer than 4 distinct values when there are at
 //     least 100 training rows), ordinal-coded with unknown categories -1 and

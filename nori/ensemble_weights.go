@@ -17,7 +17,8 @@ import (
 // into weightFolds seeded folds, each fold is predicted from the other rows
 // (one forward pass per fold), and the member's score is the mean squared
 // error of its mean prediction over all context rows, mapped back to the
-// target's units and divided by the target's variance. The members' quantiles are then averaged with weights
+// target's units and divided by the target's variance. The members'
+// quantiles are then averaged with weights
 //
 //	w_i ∝ exp(-(s_i - s_min) / (τ · s_min)),   τ = 2·sqrt(2/n),
 //
@@ -93,9 +94,9 @@ func weightsFromScores(scores []float64, temp float64) []float64 {
 }
 
 // memberScores returns, per member, the mean squared error (in units of
-// the training target's variance) of its mean prediction for its own context rows, each
-// predicted from the rows outside its fold (folds seeded from seed and the
-// member's index). Members run on e.workers goroutines; the scores do not
+// the training target's variance) of its mean prediction for its own
+// context rows, each predicted from the rows outside its fold (folds seeded
+// from seed and the member's index). Members run on e.workers goroutines; the scores do not
 // depend on their number.
 func (e *ensemble) memberScores(qm quantileModel, folds int, seed uint64) ([]float64, error) {
 	nm := len(e.members)

@@ -71,6 +71,25 @@ func firstColumnTable(n, feats int, seed uint64) ([][]float64, []float64) {
 	return X, y
 }
 
+// firstColumnScore fits a Regressor on firstColumnModel with opts to (X,
+// y) and returns its test R² on (Xt, yt) and the regressor.
+func firstColumnScore(t *testing.T, X [][]float64, y []float64, Xt [][]float64, yt []float64, opts ...Option) (float64, *Regressor) {
+	t.Helper()
+	f := &firstColumnModel{fakeModel{nq: 19}}
+	r, err := NewRegressor(append([]Option{withQuantileModel(f, "first-column")}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Predict(Xt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return R2Score(yt, p), r
+}
+
 // TestMemberWeightsFindTheGoodMembers: on y = x0 + noise among 5 noise
 // features, plain members whose first column is x0 predict well and the
 // others do not. The held-out scores must find them (this fails if the
@@ -78,24 +97,11 @@ func firstColumnTable(n, feats int, seed uint64) ([][]float64, []float64) {
 // weight, and beat the equal average on test rows.
 func TestMemberWeightsFindTheGoodMembers(t *testing.T) {
 	const feats, members = 6, 12
-	gen := func(n int, seed uint64) ([][]float64, []float64) { return firstColumnTable(n, feats, seed) }
-	X, y := gen(300, 1)
-	Xt, yt := gen(200, 2)
+	X, y := firstColumnTable(300, feats, 1)
+	Xt, yt := firstColumnTable(200, feats, 2)
 	score := func(weighted bool) (float64, *Regressor) {
-		f := &firstColumnModel{fakeModel{nq: 19}}
-		r, err := NewRegressor(withQuantileModel(f, "first-column"), WithEnsemble(members),
-			WithPreprocessing(PreprocessPlain), WithMemberWeights(weighted), WithSeed(5), WithLocalContext(0, 0))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Fit(X, y); err != nil {
-			t.Fatal(err)
-		}
-		p, err := r.Predict(Xt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return R2Score(yt, p), r
+		return firstColumnScore(t, X, y, Xt, yt, WithEnsemble(members), WithPreprocessing(PreprocessPlain),
+			WithMemberWeights(weighted), WithSeed(5), WithLocalContext(0, 0))
 	}
 	equal, _ := score(false)
 	weighted, r := score(true)

@@ -14,24 +14,11 @@ import (
 // shared weights, and test R² must beat the equal average.
 func TestSharedLocalWeightsFindTheGoodMembers(t *testing.T) {
 	const feats, members, n = 6, 8, localWeightRows + 88
-	gen := func(n int, seed uint64) ([][]float64, []float64) { return firstColumnTable(n, feats, seed) }
-	X, y := gen(n, 1)
-	Xt, yt := gen(150, 2)
+	X, y := firstColumnTable(n, feats, 1)
+	Xt, yt := firstColumnTable(150, feats, 2)
 	score := func(opts ...Option) (float64, *Regressor) {
-		f := &firstColumnModel{fakeModel{nq: 19}}
-		r, err := NewRegressor(append([]Option{withQuantileModel(f, "first-column"), WithEnsemble(members),
-			WithPreprocessing(PreprocessPlain), WithSeed(3), WithLocalContext(120, 30), WithLocalMetric(false)}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Fit(X, y); err != nil {
-			t.Fatal(err)
-		}
-		p, err := r.Predict(Xt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return R2Score(yt, p), r
+		return firstColumnScore(t, X, y, Xt, yt, append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain),
+			WithSeed(3), WithLocalContext(120, 30), WithLocalMetric(false)}, opts...)...)
 	}
 	equal, off := score(WithMemberWeights(false))
 	if off.fit.local == nil || off.fit.local.weights != nil {

@@ -177,7 +177,7 @@ func TestEnsembleMapsTargetsBack(t *testing.T) {
 	if l := e.targets[1].lambda; l > 0.6 {
 		t.Fatalf("λ = %.3f on a log-normal target; want well below 1", l)
 	}
-	block, err := e.enc.encode(tableRows(t, tab, 5), "")
+	block, err := e.enc.encode(SelectRows(tab, rowRange(0, 5)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,12 +202,6 @@ func TestEnsembleMapsTargetsBack(t *testing.T) {
 			}
 		}
 	}
-}
-
-// tableRows returns the first k rows of tab.
-func tableRows(t *testing.T, tab *Table, k int) *Table {
-	t.Helper()
-	return SelectRows(tab, rowRange(0, k))
 }
 
 // TestTargetPowerOption: WithTargetPower(true) gives the odd members the
