@@ -90,6 +90,23 @@ func firstColumnScore(t *testing.T, X [][]float64, y []float64, Xt [][]float64, 
 	return R2Score(yt, p), r
 }
 
+// x0FirstWeight returns how many of the (plain) members put base column 0
+// first and their total weight; it fails the test when none or all do (the
+// seed then cannot tell good members from bad).
+func x0FirstWeight(t *testing.T, members []*member, weights []float64) (good int, w float64) {
+	t.Helper()
+	for i, m := range members {
+		if m.order[0] == 0 { // plain members: output column k is base column order[k]
+			good++
+			w += weights[i]
+		}
+	}
+	if good == 0 || good == len(members) {
+		t.Fatalf("seed gives %d of %d members with x0 first: pick another", good, len(members))
+	}
+	return good, w
+}
+
 // TestMemberWeightsFindTheGoodMembers: on y = x0 + noise among 5 noise
 // features, plain members whose first column is x0 predict well and the
 // others do not. The held-out scores must find them (this fails if the
@@ -106,16 +123,7 @@ func TestMemberWeightsFindTheGoodMembers(t *testing.T) {
 	equal, _ := score(false)
 	weighted, r := score(true)
 	e := r.fit.ens
-	good, wGood := 0, 0.0
-	for i, m := range e.members {
-		if m.order[0] == 0 { // plain members: output column k is base column order[k]
-			good++
-			wGood += e.weights[i]
-		}
-	}
-	if good == 0 || good == members {
-		t.Fatalf("seed gives %d of %d members with x0 first: pick another", good, members)
-	}
+	good, wGood := x0FirstWeight(t, e.members, e.weights)
 	t.Logf("%d of %d members see x0 first; their weight %.4f; test R² equal %.4f, weighted %.4f", good, members, wGood, equal, weighted)
 	if wGood < 0.99 {
 		t.Errorf("members with x0 first got weight %.4f in all, want nearly all", wGood)

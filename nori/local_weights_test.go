@@ -34,16 +34,7 @@ func TestSharedLocalWeightsFindTheGoodMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, wGood := 0, 0.0
-	for i, m := range g.ens.members {
-		if m.order[0] == 0 {
-			good++
-			wGood += l.weights[i]
-		}
-	}
-	if good == 0 || good == members {
-		t.Fatalf("seed gives %d of %d members with x0 first: pick another", good, members)
-	}
+	good, wGood := x0FirstWeight(t, g.ens.members, l.weights)
 	t.Logf("%d of %d members see x0 first; their shared weight %.4f; test R² equal %.4f, shared %.4f", good, members, wGood, equal, shared)
 	if wGood < 0.99 {
 		t.Errorf("members with x0 first got weight %.4f in all, want nearly all", wGood)
