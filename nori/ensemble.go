@@ -48,8 +48,12 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 	e.enc = enc
 	info := enc.info()
 	n := len(y)
-	for i := range s.ensemble {
-		fam := memberFamilyOf(i, s.ensemble)
+	idx := s.keep
+	if idx == nil {
+		idx = rowRange(0, s.candidates())
+	}
+	for _, i := range idx {
+		fam := memberFamilyOf(i, s.candidates())
 		if s.preprocess == PreprocessPlain {
 			fam = familyPlain
 		}

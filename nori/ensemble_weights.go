@@ -48,22 +48,32 @@ const (
 func weightTemp(n int) float64 { return 2 * math.Sqrt(2/float64(n)) }
 
 // fitWeights sets e.weights from held-out scores of the members (equal
-// weights when there is one member or too few context rows).
-func (e *ensemble) fitWeights(qm quantileModel, seed uint64) error {
+// weights when there is one member or too few context rows). When the
+// ensemble holds more than keep members (a pool, ensemble_pool.go), it
+// keeps the keep best-scoring ones first (the first keep when the members
+// cannot be scored).
+func (e *ensemble) fitWeights(qm quantileModel, seed uint64, keep int) error {
 	e.weights = nil
-	if len(e.members) < 2 {
-		return nil
-	}
 	n := len(e.ctxY[0])
 	for _, y := range e.ctxY {
 		n = min(n, len(y))
 	}
-	if n < minWeightRows {
+	if len(e.members) < 2 || n < minWeightRows {
+		e.keepMembers(rowRange(0, min(keep, len(e.members))))
 		return nil
 	}
 	scores, err := e.memberScores(qm, weightFolds, seed)
 	if err != nil {
 		return err
+	}
+	if keep < len(e.members) {
+		best := bestMembers(scores, keep)
+		e.keepMembers(best)
+		kept := make([]float64, len(best))
+		for k, i := range best {
+			kept[k] = scores[i]
+		}
+		scores = kept
 	}
 	e.weights = weightsFromScores(scores, weightTemp(n))
 	return nil
@@ -130,7 +140,7 @@ func (e *ensemble) memberScores(qm quantileModel, folds int, seed uint64) ([]flo
 func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (float64, error) {
 	ctx, ctxY, tm := e.ctxX[i], e.ctxY[i], e.targets[i]
 	n, w := len(ctxY), e.members[i].width
-	perm := memberRNG(seed, i, streamValid).Perm(n)
+	perm := memberRNG(seed, e.members[i].index, streamValid).Perm(n)
 	held := make([]bool, n)
 	x := make([]float32, 0, n*w)
 	y := make([]float32, 0, n)

@@ -43,12 +43,20 @@ const streamLocalProbes = 0x6c6f63616c // "local"
 // score.
 func (l *localFit) fitSharedWeights(qm quantileModel) error {
 	l.weights = nil
+	k := l.sub.ensemble
+	nc := l.sub.candidates()
+	if nc > k {
+		// Without scores the groups build the first k candidates.
+		l.sub.keep = rowRange(0, k)
+	}
 	n := len(l.y)
-	if l.sub.ensemble < 2 || min(n, l.rows) < minWeightRows {
+	if nc < 2 || min(n, l.rows) < minWeightRows {
 		return nil
 	}
+	probe := l.sub
+	probe.keep = nil
 	centres := tensor.NewRNG(l.sub.seed, streamLocalProbes).Perm(n)[:min(localWeightProbes, n)]
-	excess := make([]float64, l.sub.ensemble)
+	excess := make([]float64, nc)
 	probes, scored := 0, 0
 	for _, c := range centres {
 		ctx := nearestRows(l.z, l.z, []int{c}, l.space.dim, l.rows, l.y)
@@ -59,7 +67,7 @@ func (l *localFit) fitSharedWeights(qm quantileModel) error {
 		if slices.Min(yc) == slices.Max(yc) {
 			continue
 		}
-		e := fitEnsemble(SelectRows(l.table, ctx), l.features, yc, &l.sub)
+		e := fitEnsemble(SelectRows(l.table, ctx), l.features, yc, &probe)
 		scores, err := e.memberScores(qm, weightFolds, l.sub.seed)
 		if err != nil {
 			return err
@@ -76,6 +84,14 @@ func (l *localFit) fitSharedWeights(qm quantileModel) error {
 	}
 	if probes == 0 {
 		return nil
+	}
+	if nc > k {
+		l.sub.keep = bestMembers(excess, k)
+		kept := make([]float64, k)
+		for j, i := range l.sub.keep {
+			kept[j] = excess[i]
+		}
+		excess = kept
 	}
 	temp := weightTemp(scored)
 	w := make([]float64, len(excess))

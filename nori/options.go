@@ -35,6 +35,13 @@ type settings struct {
 	// targetPower: whether the odd members see the Yeo-Johnson transform
 	// of the target (target_map.go).
 	targetPower bool
+	// pool: when above ensemble and the members are weighted, Fit builds
+	// pool candidate members, scores them and keeps the ensemble best
+	// (ensemble_pool.go); 0: the members are 0..ensemble-1.
+	pool int
+	// keep, when set, lists the candidate members a fit builds (chosen on
+	// probe contexts by local_weights.go); nil: all candidates.
+	keep []int
 }
 
 func defaultSettings() settings {
@@ -89,6 +96,23 @@ func WithEnsemble(n int) Option {
 			return fmt.Errorf("%w: WithEnsemble(%d): need at least one member", ErrBadOption, n)
 		}
 		s.ensemble = n
+		return nil
+	}
+}
+
+// WithMemberPool makes Fit build n candidate members (n > the ensemble
+// size), score each on held-out folds of the training rows as the member
+// weighting does, and keep the best WithEnsemble of them, weighted
+// (ensemble_pool.go). Fit costs about n/ensemble times the scoring work;
+// Predict costs the same as without a pool. n <= the ensemble size, or the
+// members averaged equally (WithMemberWeights(false)), means no pool (the
+// default).
+func WithMemberPool(n int) Option {
+	return func(s *settings) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithMemberPool(%d): need a non-negative pool size", ErrBadOption, n)
+		}
+		s.pool = n
 		return nil
 	}
 }

@@ -181,9 +181,13 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 		}
 		return fmt.Errorf("%w: only one training row; need at least 2", ErrBadData)
 	}
-	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && r.s.localRows > 0 && t.rows > r.s.localRows {
-		if st := fitLocal(t, features, target, fromTable, y, &r.s); st != nil {
-			if r.s.weights == weightsAuto && t.rows > localWeightRows {
+	s := r.s
+	if s.weights == weightsOff {
+		s.pool = 0 // nothing to choose the members by
+	}
+	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && s.localRows > 0 && t.rows > s.localRows {
+		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil {
+			if s.weights == weightsAuto && t.rows > localWeightRows {
 				if err := st.local.fitSharedWeights(r.qm); err != nil {
 					return err
 				}
@@ -192,7 +196,7 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 			return nil
 		}
 	}
-	st, err := fitGlobal(r.qm, t, features, target, fromTable, y, &r.s)
+	st, err := fitGlobal(r.qm, t, features, target, fromTable, y, &s)
 	if err != nil {
 		return err
 	}
@@ -213,7 +217,7 @@ func fitGlobal(qm quantileModel, t *Table, features []string, target string, fro
 	}
 	st.ens = fitEnsemble(t, features, y, s)
 	if s.weights != weightsOff {
-		if err := st.ens.fitWeights(qm, s.seed); err != nil {
+		if err := st.ens.fitWeights(qm, s.seed, s.ensemble); err != nil {
 			return nil, err // "nori: scoring ensemble member i: ..."
 		}
 	}

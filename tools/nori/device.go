@@ -127,3 +127,10 @@ func addTargetPowerFlag(fs *flag.FlagSet) func() []nori.Option {
 	on := fs.Bool("target-power", false, "let every odd ensemble member predict the Yeo-Johnson transform of the target and map its quantiles back (for skewed targets; default: every member predicts the target as it is)")
 	return func() []nori.Option { return []nori.Option{nori.WithTargetPower(*on)} }
 }
+
+// addMemberPoolFlag adds -member-pool (nori.WithMemberPool) and returns the
+// option it sets.
+func addMemberPoolFlag(fs *flag.FlagSet) func() []nori.Option {
+	n := fs.Int("member-pool", 0, "build this many candidate ensemble members, score them as the member weighting does and keep the -ensemble best (0, or at most -ensemble: no pool); fit time grows with it, prediction time does not")
+	return func() []nori.Option { return []nori.Option{nori.WithMemberPool(*n)} }
+}

@@ -45,6 +45,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
 	targetPower := addTargetPowerFlag(fs)
+	memberPool := addMemberPoolFlag(fs)
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -119,6 +120,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
 	opts = append(opts, targetPower()...)
+	opts = append(opts, memberPool()...)
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

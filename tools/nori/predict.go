@@ -37,6 +37,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
 	targetPower := addTargetPowerFlag(fs)
+	memberPool := addMemberPoolFlag(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nori predict -train train.csv -test test.csv [flags]")
@@ -97,6 +98,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
 	opts = append(opts, targetPower()...)
+	opts = append(opts, memberPool()...)
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
 	}
