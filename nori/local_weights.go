@@ -40,7 +40,9 @@ const streamLocalProbes = 0x6c6f63616c // "local"
 // fitSharedWeights sets l.weights from probe contexts; it leaves them nil
 // (equal weights) when fewer than two members, contexts below
 // minWeightRows, or no probe with a non-constant target and a positive best
-// score.
+// score. With a member pool (ensemble_pool.go) the probes score every
+// candidate and l.sub.keep lists the ensemble-size best, which the groups
+// then build (the first ones when nothing could be scored).
 func (l *localFit) fitSharedWeights(qm quantileModel) error {
 	l.weights = nil
 	k := l.sub.ensemble

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"io"
 	"testing"
+
+	"github.com/nori-ml/nori/nori"
 )
 
 // TestMemberWeightsFlag: -member-weights is auto (no option) unless given;
@@ -80,6 +82,37 @@ func TestTargetPowerFlag(t *testing.T) {
 		}
 		if got := len(opts()); err == nil && got != 1 {
 			t.Errorf("%v: %d options, want 1", c.args, got)
+		}
+	}
+}
+
+// TestMemberPoolFlag: -member-pool reaches nori.WithMemberPool, which
+// rejects a negative pool.
+func TestMemberPoolFlag(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		parseErr bool
+		optErr   bool
+	}{
+		{nil, false, false},
+		{[]string{"-member-pool", "16"}, false, false},
+		{[]string{"-member-pool", "-1"}, false, true},
+		{[]string{"-member-pool", "many"}, true, false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		opts := addMemberPoolFlag(fs)
+		err := fs.Parse(c.args)
+		if (err != nil) != c.parseErr {
+			t.Errorf("%v: parse error %v, want error %v", c.args, err, c.parseErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		_, err = nori.NewRegressor(opts()...)
+		if (err != nil) != c.optErr {
+			t.Errorf("%v: NewRegressor error %v, want error %v", c.args, err, c.optErr)
 		}
 	}
 }
