@@ -54,7 +54,7 @@ func TestMemberPoolKeepsTheGoodMembers(t *testing.T) {
 				return firstColumnScore(t, X, y, Xt, yt, append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain),
 					WithSeed(5), c.local, WithLocalMetric(false)}, opts...)...)
 			}
-			alone, _ := score()
+			alone, _ := score(WithMemberPool(0))
 			pooled, r := score(WithMemberPool(pool))
 			kept := r.fit.ens.members
 			if l := r.fit.local; l != nil {
@@ -91,5 +91,46 @@ func TestMemberPoolOption(t *testing.T) {
 	s := defaultSettings()
 	if s.pool != 0 || s.candidates() != DefaultEnsemble {
 		t.Errorf("default pool %d, candidates %d: want no pool", s.pool, s.candidates())
+	}
+}
+
+// TestMemberPoolInvariantToTrainingOrder: the pool's choice comes from
+// held-out scores whose folds are drawn over the rows in a canonical order
+// (canonicalRows), as are the probes' centres, so shuffling the training
+// rows keeps the same members with the same weights, in one context and
+// with local contexts' probes.
+func TestMemberPoolInvariantToTrainingOrder(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		n     int
+		local Option
+	}{
+		{"one context", 200, WithLocalContext(0, 0)},
+		{"local contexts", localWeightRows + 40, WithLocalContext(100, 30)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			X, y := linearData(c.n, 5, 6)
+			fit := func(X [][]float64, y []float64) ([]int, []float64) {
+				r, _ := newFakeRegressor(t, WithEnsemble(3), WithMemberPool(9), WithSeed(2), c.local)
+				if err := r.Fit(X, y); err != nil {
+					t.Fatal(err)
+				}
+				if l := r.fit.local; l != nil {
+					return l.sub.keep, l.weights
+				}
+				var kept []int
+				for _, m := range r.fit.ens.members {
+					kept = append(kept, m.index)
+				}
+				return kept, r.fit.ens.weights
+			}
+			keptA, wA := fit(X, y)
+			Xs, ys := shuffledContext(X, y, 3)
+			keptB, wB := fit(Xs, ys)
+			t.Logf("kept %v weights %.4f", keptA, wA)
+			if len(keptA) != 3 || !slices.Equal(keptA, keptB) || !slices.Equal(wA, wB) {
+				t.Errorf("shuffled training rows: kept %v weights %v, before %v weights %v", keptB, wB, keptA, wA)
+			}
+		})
 	}
 }

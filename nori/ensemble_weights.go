@@ -1,8 +1,10 @@
 package nori
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -137,9 +139,15 @@ func (e *ensemble) memberScores(qm quantileModel, folds int, seed uint64) ([]flo
 }
 
 // memberScore is member i's held-out mean squared error over folds folds.
+// The folds are drawn over the context rows in a canonical order (by their
+// values, canonicalRows), and every fold's table lists its rows in that
+// order, so the score does not depend on the order of the training rows:
+// with a member pool (ensemble_pool.go) the scores choose the members, and
+// a shuffled training file must choose the same ones.
 func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (float64, error) {
 	ctx, ctxY, tm := e.ctxX[i], e.ctxY[i], e.targets[i]
 	n, w := len(ctxY), e.members[i].width
+	order := canonicalRows(ctx, ctxY, w)
 	perm := memberRNG(seed, e.members[i].index, streamValid).Perm(n)
 	held := make([]bool, n)
 	x := make([]float32, 0, n*w)
@@ -149,18 +157,19 @@ func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (flo
 	for f := range folds {
 		fold := perm[f*n/folds : (f+1)*n/folds]
 		clear(held)
-		for _, r := range fold {
-			held[r] = true
+		for _, p := range fold {
+			held[order[p]] = true
 		}
 		// The table: the other rows as context, then the fold as queries.
 		x, y = x[:0], y[:0]
-		for r := range n {
+		for _, r := range order {
 			if !held[r] {
 				x = append(x, ctx[r*w:(r+1)*w]...)
 				y = append(y, ctxY[r])
 			}
 		}
-		for _, r := range fold {
+		for _, p := range fold {
+			r := order[p]
 			x = append(x, ctx[r*w:(r+1)*w]...)
 		}
 		q, nq, err := qm.inferTable(x, n, w, y, len(y), chunk)
@@ -176,7 +185,8 @@ func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (flo
 		// ranking criterion, not a reported estimate. It differs from
 		// meanOfQuantiles (the point estimate of Predict, which needs the
 		// row sorted) only by the two tail terms, O(1/Q).
-		for k, r := range fold {
+		for k, p := range fold {
+			r := order[p]
 			mean := 0.0
 			for _, v := range q[k*nq : (k+1)*nq] {
 				mean += tm.inverse(float64(v))
@@ -190,4 +200,24 @@ func (e *ensemble) memberScore(qm quantileModel, i, folds int, seed uint64) (flo
 		return 0, fmt.Errorf("held-out error is %v: the model produced non-finite quantiles", s)
 	}
 	return s, nil
+}
+
+// canonicalRows returns the indices of the n rows of x (n x w) with targets
+// y, sorted by the target then by each value (cmp.Compare: NaN first): an
+// order of the rows that depends on their contents alone (rows that
+// compare equal are interchangeable).
+func canonicalRows[T float32 | float64](x, y []T, w int) []int {
+	idx := rowRange(0, len(y))
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(y[a], y[b]); c != 0 {
+			return c
+		}
+		for j := range w {
+			if c := cmp.Compare(x[a*w+j], x[b*w+j]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return idx
 }

@@ -57,7 +57,13 @@ func (l *localFit) fitSharedWeights(qm quantileModel) error {
 	}
 	probe := l.sub
 	probe.keep = nil
+	// The centres are drawn over the rows in a canonical order, so that
+	// they do not depend on the order of the training rows.
+	order := canonicalRows(l.z, l.y, l.space.dim)
 	centres := tensor.NewRNG(l.sub.seed, streamLocalProbes).Perm(n)[:min(localWeightProbes, n)]
+	for k, p := range centres {
+		centres[k] = order[p]
+	}
 	excess := make([]float64, nc)
 	probes, scored := 0, 0
 	for _, c := range centres {
