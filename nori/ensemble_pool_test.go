@@ -17,6 +17,14 @@ func TestBestMembers(t *testing.T) {
 	}
 }
 
+// poolContext is a training table size with the context option the pool
+// is tested in: one context of every row, or local contexts.
+type poolContext struct {
+	name  string
+	n     int
+	local Option
+}
+
 // allX0First fails the test unless every member puts base column 0 first
 // and their indices lie in the pool.
 func allX0First(t *testing.T, members []*member, want, pool int) {
@@ -39,11 +47,7 @@ func allX0First(t *testing.T, members []*member, want, pool int) {
 // predict far better.
 func TestMemberPoolKeepsTheGoodMembers(t *testing.T) {
 	const feats, members, pool = 6, 2, 18
-	for _, c := range []struct {
-		name  string
-		n     int
-		local Option
-	}{
+	for _, c := range []poolContext{
 		{"one context", 300, WithLocalContext(0, 0)},
 		{"local contexts", localWeightRows + 88, WithLocalContext(120, 30)},
 	} {
@@ -100,11 +104,7 @@ func TestMemberPoolOption(t *testing.T) {
 // rows keeps the same members with the same weights, in one context and
 // with local contexts' probes.
 func TestMemberPoolInvariantToTrainingOrder(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		n     int
-		local Option
-	}{
+	for _, c := range []poolContext{
 		{"one context", 200, WithLocalContext(0, 0)},
 		{"local contexts", localWeightRows + 40, WithLocalContext(100, 30)},
 	} {
