@@ -33,6 +33,15 @@ func bestMembers(scores []float64, k int) []int {
 	return idx
 }
 
+// pick returns v's values at idx, in idx's order.
+func pick(v []float64, idx []int) []float64 {
+	out := make([]float64, len(idx))
+	for k, i := range idx {
+		out[k] = v[i]
+	}
+	return out
+}
+
 // keepMembers drops every member not listed in keep (positions in
 // e.members, ascending).
 func (e *ensemble) keepMembers(keep []int) {

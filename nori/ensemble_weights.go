@@ -71,11 +71,7 @@ func (e *ensemble) fitWeights(qm quantileModel, seed uint64, keep int) error {
 	if keep < len(e.members) {
 		best := bestMembers(scores, keep)
 		e.keepMembers(best)
-		kept := make([]float64, len(best))
-		for k, i := range best {
-			kept[k] = scores[i]
-		}
-		scores = kept
+		scores = pick(scores, best)
 	}
 	e.weights = weightsFromScores(scores, weightTemp(n))
 	return nil

@@ -95,11 +95,7 @@ func (l *localFit) fitSharedWeights(qm quantileModel) error {
 	}
 	if nc > k {
 		l.sub.keep = bestMembers(excess, k)
-		kept := make([]float64, k)
-		for j, i := range l.sub.keep {
-			kept[j] = excess[i]
-		}
-		excess = kept
+		excess = pick(excess, l.sub.keep)
 	}
 	temp := weightTemp(scored)
 	w := make([]float64, len(excess))
