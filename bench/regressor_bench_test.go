@@ -60,7 +60,8 @@ func BenchmarkRegressorLatency(b *testing.B) {
 		name string
 		opts []nori.Option
 	}{
-		{"default", nil}, // local contexts above 256 training rows; above 512, members weighted by probe contexts
+		{"default", nil}, // local contexts above 256 training rows; above 512, members weighted by probe contexts; the best 8 of 16 candidates
+		{"no_pool", []nori.Option{nori.WithMemberPool(0)}},
 		{"local_equal", []nori.Option{nori.WithMemberWeights(false)}},
 		{"global_weighted", []nori.Option{nori.WithLocalContext(0, 0), nori.WithMemberWeights(true)}},
 		{"global_equal", []nori.Option{nori.WithLocalContext(0, 0), nori.WithMemberWeights(false)}},

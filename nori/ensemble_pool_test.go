@@ -93,8 +93,11 @@ func TestMemberPoolOption(t *testing.T) {
 		t.Error("WithMemberPool(-1) accepted")
 	}
 	s := defaultSettings()
-	if s.pool != 0 || s.candidates() != DefaultEnsemble {
-		t.Errorf("default pool %d, candidates %d: want no pool", s.pool, s.candidates())
+	if s.pool != DefaultMemberPool || s.candidates() != max(DefaultEnsemble, DefaultMemberPool) {
+		t.Errorf("default pool %d, candidates %d: want %d", s.pool, s.candidates(), DefaultMemberPool)
+	}
+	if err := WithMemberPool(0)(&s); err != nil || s.candidates() != DefaultEnsemble {
+		t.Errorf("WithMemberPool(0): %v, candidates %d, want the ensemble's %d", err, s.candidates(), DefaultEnsemble)
 	}
 }
 

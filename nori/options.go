@@ -9,6 +9,10 @@ import (
 // DefaultEnsemble is the default number of ensemble members.
 const DefaultEnsemble = 8
 
+// DefaultMemberPool is the default number of candidate members Fit scores
+// to keep the ensemble's best (WithMemberPool).
+const DefaultMemberPool = 16
+
 // settings collects the options of a Regressor.
 type settings struct {
 	// load produces the network (WithCheckpoint, WithModel); nil when no
@@ -46,7 +50,8 @@ type settings struct {
 
 func defaultSettings() settings {
 	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU,
-		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows, localMetric: true}
+		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows, localMetric: true,
+		pool: DefaultMemberPool}
 }
 
 // Option configures a Regressor (see NewRegressor).
@@ -100,13 +105,14 @@ func WithEnsemble(n int) Option {
 	}
 }
 
-// WithMemberPool makes Fit build n candidate members (n > the ensemble
-// size), score each on held-out folds of the training rows as the member
-// weighting does, and keep the best WithEnsemble of them, weighted
-// (ensemble_pool.go). Fit costs about n/ensemble times the scoring work;
-// Predict costs the same as without a pool. n <= the ensemble size, or the
-// members averaged equally (WithMemberWeights(false)), means no pool (the
-// default).
+// WithMemberPool makes Fit build n candidate members (default
+// DefaultMemberPool), score each on held-out folds of the training rows as
+// the member weighting does, and keep the best WithEnsemble of them,
+// weighted (ensemble_pool.go). Fit costs about n/ensemble times the
+// scoring work; Predict costs the same as without a pool. n at most the
+// ensemble size (0 included), or the members averaged equally
+// (WithMemberWeights(false)), means no pool: the members are the first
+// ensemble candidates.
 func WithMemberPool(n int) Option {
 	return func(s *settings) error {
 		if n < 0 {

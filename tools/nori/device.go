@@ -131,6 +131,6 @@ func addTargetPowerFlag(fs *flag.FlagSet) func() []nori.Option {
 // addMemberPoolFlag adds -member-pool (nori.WithMemberPool) and returns the
 // option it sets.
 func addMemberPoolFlag(fs *flag.FlagSet) func() []nori.Option {
-	n := fs.Int("member-pool", 0, "build this many candidate ensemble members, score them as the member weighting does and keep the -ensemble best (0, or at most -ensemble: no pool); fit time grows with it, prediction time does not")
+	n := fs.Int("member-pool", nori.DefaultMemberPool, "build this many candidate ensemble members, score them as the member weighting does and keep the -ensemble best (0, or at most -ensemble: no pool, a faster fit); fit time grows with it, prediction time does not")
 	return func() []nori.Option { return []nori.Option{nori.WithMemberPool(*n)} }
 }

@@ -213,7 +213,7 @@ func TestPredictErrors(t *testing.T) {
 }
 
 // TestPredictDefaultCheckpointOnExample runs the README's first command
-// (fewer ensemble members, for time): no -checkpoint, so the embedded model,
+// (fewer ensemble members and no member pool, for time): no -checkpoint, so the embedded model,
 // on the shipped concrete table. Predictions go to stdout, one per test row;
 // the metrics line comes last on stderr, newline-terminated, and the model
 // must beat predicting the mean (R² > 0), which untrained weights do not.
@@ -221,7 +221,7 @@ func TestPredictDefaultCheckpointOnExample(t *testing.T) {
 	train := filepath.Join("..", "..", "examples", "concrete", "train.csv")
 	test := filepath.Join("..", "..", "examples", "concrete", "test.csv")
 	var stdout, stderr bytes.Buffer
-	if err := predictMain([]string{"-train", train, "-test", test, "-ensemble", "2"}, &stdout, &stderr); err != nil {
+	if err := predictMain([]string{"-train", train, "-test", test, "-ensemble", "2", "-member-pool", "0"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&stdout).ReadAll()
