@@ -31,7 +31,10 @@ func TestEmbeddedModelContextShuffleInvariance(t *testing.T) {
 	Xc, yc := gen(n)
 	Xq, _ := gen(q)
 	predict := func(X [][]float64, y []float64) []float64 {
-		reg, err := NewRegressor(WithEnsemble(1), WithMemberPool(0), WithSeed(3)) // the network's invariance; the pool's: TestMemberPoolInvariantToTrainingOrder
+		// No pool: this is the network's invariance (the pool's is
+		// TestMemberPoolInvariantToTrainingOrder), and 1 member of 16
+		// candidates would score 16.
+		reg, err := NewRegressor(WithEnsemble(1), WithMemberPool(0), WithSeed(3))
 		if err != nil {
 			t.Fatal(err)
 		}

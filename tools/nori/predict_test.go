@@ -213,8 +213,8 @@ func TestPredictErrors(t *testing.T) {
 }
 
 // TestPredictDefaultCheckpointOnExample runs the README's first command
-// (fewer ensemble members and no member pool, for time): no -checkpoint, so the embedded model,
-// on the shipped concrete table. Predictions go to stdout, one per test row;
+// (fewer ensemble members and no member pool, for time): no -checkpoint, so
+// the embedded model, on the shipped concrete table. Predictions go to stdout, one per test row;
 // the metrics line comes last on stderr, newline-terminated, and the model
 // must beat predicting the mean (R² > 0), which untrained weights do not.
 func TestPredictDefaultCheckpointOnExample(t *testing.T) {
