@@ -122,6 +122,31 @@ func TestNoGrad(t *testing.T) {
 	}()
 }
 
+// A Scratch tape computes what NoGrad does, records nothing, and hands what
+// its ops allocated back to the buffer pool on Release.
+func TestScratch(t *testing.T) {
+	x, w, b, c := Param(randn(1, 5, 3)), Param(randn(2, 3, 4)), Param(randn(3, 4)), Param(randn(4, 5, 4))
+	ng := NoGrad()
+	want := smallGraph(ng, x, w, b, c).Value.Float64s()
+	tensor.DrainPool()
+	st := Scratch()
+	loss := smallGraph(st, x, w, b, c)
+	if st.Recording() || st.Len() != 0 || loss.RequiresGrad() {
+		t.Fatalf("Scratch tape: recording %v, %d ops, output requires grad %v", st.Recording(), st.Len(), loss.RequiresGrad())
+	}
+	approxEqual(t, "Scratch loss", loss.Value.Float64s(), want, 0)
+	if len(st.temps) == 0 {
+		t.Fatal("Scratch tape owns no tensor")
+	}
+	st.Release()
+	if tensor.PoolBytes() == 0 {
+		t.Fatal("Scratch tape's Release returned nothing to the buffer pool")
+	}
+	if len(st.temps) != 0 {
+		t.Fatalf("Scratch tape holds %d tensors after Release", len(st.temps))
+	}
+}
+
 // Ops on constants only are not recorded, even on a recording tape.
 func TestConstNotRecorded(t *testing.T) {
 	tp := NewTape()

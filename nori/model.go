@@ -156,26 +156,34 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 		return nil, err
 	}
 	in.dev = m.Device()
-	tp := autograd.NoGrad()
+	// Scratch tapes: every intermediate goes back to the buffer pool when
+	// its tape is released, so the next table's pass (Fit and Predict run
+	// hundreds of them) reuses the memory instead of zeroing fresh pages.
 	nq := in.N - in.nctx
 	if opt.QueryChunk == 0 {
-		return m.forward(tp, in).Value.Contiguous(), nil
+		tp := autograd.Scratch()
+		defer tp.Release()
+		return m.forward(tp, in).Value.Clone(), nil
 	}
 	// Context once: its stream through every layer, keeping each layer's
 	// keys/values for the query rows.
+	ctp := autograd.Scratch()
+	defer ctp.Release()
 	kvs := make([]*rowKV, len(m.layers))
-	ctx := m.enc.embed(tp, in, 0, in.nctx, m.dt)
+	ctx := m.enc.embed(ctp, in, 0, in.nctx, m.dt)
 	for i, l := range m.layers {
-		ctx, kvs[i] = l.ctxStep(tp, ctx, i == len(m.layers)-1)
+		ctx, kvs[i] = l.ctxStep(ctp, ctx, i == len(m.layers)-1)
 	}
 	out := tensor.New(in.dev, m.dt, in.B, nq, m.cfg.Quantiles)
 	for s := in.nctx; s < in.N; s += opt.QueryChunk {
 		e := min(s+opt.QueryChunk, in.N)
+		tp := autograd.Scratch()
 		q := m.enc.embed(tp, in, s, e, m.dt)
 		for i, l := range m.layers {
 			q = l.queryStep(tp, q, kvs[i])
 		}
 		out.Slice(1, s-in.nctx, e-in.nctx).CopyFrom(m.head.forward(tp, q).Value)
+		tp.Release()
 	}
 	return out, nil
 }

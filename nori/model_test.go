@@ -288,6 +288,36 @@ func TestModelCachedChunked(t *testing.T) {
 	}
 }
 
+// Infer hands its intermediates back to the buffer pool, and the next pass
+// reuses them (their stale contents included) without changing a bit: the
+// unchunked path equals a NoGrad forward pass on fresh memory, and a table's
+// quantiles are the same before and after another table's pass.
+func TestModelInferReusesBuffers(t *testing.T) {
+	m := tinyModel(t, 8)
+	perturb(m, 2, 0.1)
+	const B, N, F, nctx = 2, 41, 6, 28
+	x, y := randomTable(3, B, N, F, nctx)
+	x2, y2 := randomTable(4, B, N+5, F+1, nctx+3)
+	fresh := m.Forward(autograd.NoGrad(), x, y, nctx).Value.Float32s()
+	for _, chunk := range []int{0, 5} {
+		tensor.DrainPool()
+		first := infer(t, m, x, y, nctx, chunk)
+		if tensor.PoolBytes() == 0 {
+			t.Fatalf("QueryChunk %d: Infer returned nothing to the buffer pool", chunk)
+		}
+		infer(t, m, x2, y2, nctx+3, chunk)
+		again := infer(t, m, x, y, nctx, chunk)
+		if d, same := maxDiff(first, again); !same {
+			t.Fatalf("QueryChunk %d: the same table after another differs by %g", chunk, d)
+		}
+		if chunk == 0 {
+			if d, same := maxDiff(fresh, first); !same {
+				t.Fatalf("Infer differs from a NoGrad forward pass by %g", d)
+			}
+		}
+	}
+}
+
 func TestModelInferErrors(t *testing.T) {
 	m := tinyModel(t, 1)
 	x, y := randomTable(1, 1, 10, 3, 6)

@@ -20,7 +20,9 @@ func (r modelRunner) inferTable(x []float32, rows, features int, y []float32, nc
 	if out.Rank() != 3 || out.Dim(0) != 1 || out.Dim(1) != rows-nctx {
 		return nil, 0, fmt.Errorf("nori: model returned shape %v for %d query rows", out.Shape(), rows-nctx)
 	}
-	return out.Float32s(), out.Dim(2), nil
+	q, nq := out.Float32s(), out.Dim(2)
+	out.Release() // copied out: its buffer serves the next table
+	return q, nq, nil
 }
 
 // runnerFor wraps the model to run on dev: m itself on its own device, else a
