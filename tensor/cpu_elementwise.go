@@ -11,7 +11,9 @@ import (
 // dst is contiguous, so run d0 of dst is simply dst[d0 : d0+cnt]. Float32
 // Exp, Sigmoid, SiLU and the GELUs (and the x-based gradients of SiLU and
 // the GELUs) run the SIMD kernels of kernels/avx above the Generic level
-// (float32 arithmetic, accuracy stated in kernels/avx/exp.go).
+// (float32 arithmetic, accuracy stated in kernels/avx/exp.go); so do float32
+// Add, Sub and Mul on unit-stride or scalar operands, Scale and AddScalar,
+// which give the reference's bits exactly (kernels/avx/binary.go).
 
 func (cpuBackend) Binary(op BinaryOp, dst, a, b *Tensor) {
 	rop := op
@@ -22,18 +24,61 @@ func (cpuBackend) Binary(op BinaryOp, dst, a, b *Tensor) {
 	}
 }
 
-func binaryCPU[T Float](op ref.BinaryOp, dst, a, b *Tensor) {
+func binaryCPU[T Float](op BinaryOp, dst, a, b *Tensor) {
 	if dst.Numel() == 0 {
 		return
 	}
 	vs := coalesce(a, b)
 	dd, ad, bd := cpuData[T](dst), cpuData[T](a), cpuData[T](b)
 	ai, bi := vs[0].lastStride(), vs[1].lastStride()
+	if d32, ok := any(dd).([]float32); ok {
+		if run := avxBinary(op, d32, any(ad).([]float32), ai, any(bd).([]float32), bi); run != nil {
+			eachRun(vs, func() runFunc { return run })
+			return
+		}
+	}
 	eachRun(vs, func() runFunc {
 		return func(d0 int, offs []int, cnt int) {
 			ref.Binary(op, dd[d0:d0+cnt], ad[offs[0]:], ai, bd[offs[1]:], bi)
 		}
 	})
+}
+
+// avxBinary returns the run of a float32 binary op on the SIMD kernels, or
+// nil when op has none for these strides (or the CPU level is Generic):
+// both operands unit-stride, or one of them a scalar per run (stride 0;
+// a scalar first operand only for the commutative Add and Mul).
+func avxBinary(op BinaryOp, dd, ad []float32, ai int, bd []float32, bi int) runFunc {
+	if avx.Current() == avx.Generic {
+		return nil
+	}
+	var vec func(dst, a, b []float32)
+	var scal func(dst, a []float32, s float32)
+	switch op {
+	case ref.OpAdd:
+		vec, scal = avx.Add, avx.AddScalar
+	case ref.OpSub:
+		vec, scal = avx.Sub, avx.SubScalar
+	case ref.OpMul:
+		vec, scal = avx.Mul, avx.MulScalar
+	default:
+		return nil
+	}
+	switch {
+	case ai == 1 && bi == 1:
+		return func(d0 int, offs []int, cnt int) {
+			vec(dd[d0:d0+cnt], ad[offs[0]:offs[0]+cnt], bd[offs[1]:offs[1]+cnt])
+		}
+	case ai == 1 && bi == 0:
+		return func(d0 int, offs []int, cnt int) {
+			scal(dd[d0:d0+cnt], ad[offs[0]:offs[0]+cnt], bd[offs[1]])
+		}
+	case ai == 0 && bi == 1 && op != ref.OpSub:
+		return func(d0 int, offs []int, cnt int) {
+			scal(dd[d0:d0+cnt], bd[offs[1]:offs[1]+cnt], ad[offs[0]])
+		}
+	}
+	return nil
 }
 
 func (cpuBackend) Unary(op UnaryOp, dst, a *Tensor, p float64) {
@@ -68,6 +113,21 @@ func avxUnary(op ref.UnaryOp) func(dst, x []float32) {
 	return nil
 }
 
+// avxUnaryParam is avxUnary for the ops with a parameter: Scale and
+// AddScalar, in float64 and rounded once like the reference.
+func avxUnaryParam(op ref.UnaryOp, p float64) func(dst, x []float32) {
+	if avx.Current() == avx.Generic {
+		return nil
+	}
+	switch op {
+	case ref.OpScale:
+		return func(dst, x []float32) { avx.Scale64(dst, x, p) }
+	case ref.OpAddScalar:
+		return func(dst, x []float32) { avx.AddScalar64(dst, x, p) }
+	}
+	return nil
+}
+
 // avxUnaryGrad is avxUnary for the gradients that read only x.
 func avxUnaryGrad(op ref.UnaryOp) func(dx, x, dy []float32) {
 	if avx.Current() == avx.Generic {
@@ -97,6 +157,9 @@ func unaryCPU[T Float](op ref.UnaryOp, dst, a *Tensor, p float64) {
 	d32, is32 := any(dd).([]float32)
 	if is32 {
 		simd = avxUnary(op)
+		if simd == nil {
+			simd = avxUnaryParam(op, p)
+		}
 	}
 	a32, _ := any(ad).([]float32)
 	eachRun(vs, func() runFunc {
