@@ -37,7 +37,8 @@ func NoGrad() *Tape { return &Tape{} }
 // pool. Inference runs the same shapes again and again; with NoGrad each
 // forward pass leaves its intermediates to the garbage collector and the
 // next one zeroes fresh memory for them (about a tenth of an inference
-// profile). Whatever must outlive Release has to be copied out first.
+// profile). Whatever must outlive Release has to be copied out first;
+// ReleaseExcept frees what a loop no longer needs along the way.
 func Scratch() *Tape { return &Tape{scratch: true} }
 
 // Recording reports whether the tape records ops.
@@ -179,4 +180,38 @@ func (tp *Tape) Release() {
 	tp.temps = tp.temps[:0]
 	clear(tp.nodes)
 	tp.nodes = tp.nodes[:0]
+}
+
+// ReleaseExcept releases, like Release, every tensor the tape owns except
+// those whose storage a value in keep uses (keep may hold views of them, and
+// nil), which the tape goes on owning. An inference loop calls it after each
+// layer, so that the layer's intermediates go back to the buffer pool as
+// soon as its output exists, and a Scratch tape holds no more than a NoGrad
+// pass keeps alive. It panics on a recording tape, whose ops still read what
+// it owns.
+func (tp *Tape) ReleaseExcept(keep ...*Var) {
+	if tp.record {
+		panic("autograd: ReleaseExcept on a recording tape")
+	}
+	kept := tp.temps[:0]
+	for _, t := range tp.temps {
+		st := t.Storage()
+		if st == nil {
+			continue // released already
+		}
+		held := false
+		for _, v := range keep {
+			if v != nil && v.Value.Storage() == st {
+				held = true
+				break
+			}
+		}
+		if held {
+			kept = append(kept, t)
+		} else {
+			t.Release()
+		}
+	}
+	clear(tp.temps[len(kept):])
+	tp.temps = kept
 }

@@ -147,6 +147,38 @@ func TestScratch(t *testing.T) {
 	}
 }
 
+// ReleaseExcept frees what a Scratch tape owns except the storage of the
+// values it is given (views included), which keep their contents and stay
+// owned until Release; on a recording tape it panics.
+func TestScratchReleaseExcept(t *testing.T) {
+	x, w := Param(randn(1, 6, 4)), Param(randn(2, 4, 5))
+	st := Scratch()
+	h := st.MatMul(x, w)                       // owned: released
+	y := st.Reshape(st.Tanh(st.Mul(h, h)), 30) // a view of an owned tensor: kept
+	want := y.Value.Float64s()
+	owned := len(st.temps)
+	tensor.DrainPool()
+	st.ReleaseExcept(y, nil)
+	if tensor.PoolBytes() == 0 || len(st.temps) != 1 || owned < 3 {
+		t.Fatalf("ReleaseExcept: %d of %d owned tensors kept, %d bytes pooled; want 1 kept, the rest pooled", len(st.temps), owned, tensor.PoolBytes())
+	}
+	approxEqual(t, "kept value", y.Value.Float64s(), want, 0)
+	if h.Value.Storage() != nil {
+		t.Fatal("an intermediate not in keep still has its storage")
+	}
+	pooled := tensor.PoolBytes()
+	st.Release()
+	if tensor.PoolBytes() <= pooled {
+		t.Fatal("Release did not free the kept tensor")
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "recording") {
+			t.Fatalf("ReleaseExcept on a recording tape: recovered %v, want a panic", r)
+		}
+	}()
+	NewTape().ReleaseExcept()
+}
+
 // Ops on constants only are not recorded, even on a recording tape.
 func TestConstNotRecorded(t *testing.T) {
 	tp := NewTape()

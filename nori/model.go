@@ -156,23 +156,38 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 		return nil, err
 	}
 	in.dev = m.Device()
-	// Scratch tapes: every intermediate goes back to the buffer pool when
-	// its tape is released, so the next table's pass (Fit and Predict run
-	// hundreds of them) reuses the memory instead of zeroing fresh pages.
+	// Scratch tapes: every intermediate goes back to the buffer pool as
+	// soon as the layer that made it is done (ReleaseExcept keeps the
+	// streams and the context's keys/values), so the next table's pass (Fit
+	// and Predict run hundreds of them) reuses the memory instead of zeroing
+	// fresh pages, and no more is held at once than a NoGrad pass keeps
+	// alive.
 	nq := in.N - in.nctx
 	if opt.QueryChunk == 0 {
+		// The op sequence of forward, so the same bits.
 		tp := autograd.Scratch()
 		defer tp.Release()
-		return m.forward(tp, in).Value.Clone(), nil
+		ctx := m.enc.embed(tp, in, 0, in.nctx, m.dt)
+		qry := m.enc.embed(tp, in, in.nctx, in.N, m.dt)
+		for i, l := range m.layers {
+			var kv *rowKV
+			ctx, kv = l.ctxStep(tp, ctx, i == len(m.layers)-1)
+			qry = l.queryStep(tp, qry, kv)
+			tp.ReleaseExcept(ctx, qry)
+		}
+		return m.head.forward(tp, qry).Value.Clone(), nil
 	}
 	// Context once: its stream through every layer, keeping each layer's
 	// keys/values for the query rows.
 	ctp := autograd.Scratch()
 	defer ctp.Release()
 	kvs := make([]*rowKV, len(m.layers))
+	keep := make([]*autograd.Var, 0, 1+2*len(m.layers))
 	ctx := m.enc.embed(ctp, in, 0, in.nctx, m.dt)
 	for i, l := range m.layers {
 		ctx, kvs[i] = l.ctxStep(ctp, ctx, i == len(m.layers)-1)
+		keep = append(keep, kvs[i].k, kvs[i].v)
+		ctp.ReleaseExcept(append(keep, ctx)...)
 	}
 	out := tensor.New(in.dev, m.dt, in.B, nq, m.cfg.Quantiles)
 	for s := in.nctx; s < in.N; s += opt.QueryChunk {
@@ -181,6 +196,7 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 		q := m.enc.embed(tp, in, s, e, m.dt)
 		for i, l := range m.layers {
 			q = l.queryStep(tp, q, kvs[i])
+			tp.ReleaseExcept(q)
 		}
 		out.Slice(1, s-in.nctx, e-in.nctx).CopyFrom(m.head.forward(tp, q).Value)
 		tp.Release()

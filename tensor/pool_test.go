@@ -108,3 +108,44 @@ func TestBufferPoolReuseAndZeroing(t *testing.T) {
 		}
 	}
 }
+
+// TestBufferPoolLimitEvictsLeastRecentlyUsed: over its limit the pool drops
+// the buffers of the size classes used longest ago, not the newest ones, so
+// it follows the shapes in use; a lower limit trims at once, and 0 keeps
+// nothing.
+func TestBufferPoolLimitEvictsLeastRecentlyUsed(t *testing.T) {
+	defer SetPoolLimit(SetPoolLimit(8192 * 4))
+	DrainPool()
+	defer DrainPool()
+	release := func(n int) *float32 {
+		a := New(CPU, Float32, n)
+		p := &a.F32Data()[0]
+		a.Release()
+		return p
+	}
+	floats := func(want int) {
+		t.Helper()
+		if got := PoolBytes(); got != int64(4*want) {
+			t.Fatalf("pool holds %d bytes, want %d (%d floats)", got, 4*want, want)
+		}
+	}
+	pa := release(4096)
+	pb := release(2048)
+	release(1024)
+	floats(4096 + 2048 + 1024)
+	if release(4096) != pa { // a hit: the 4096 class is now the most recent
+		t.Fatal("the 4096 class did not reuse its buffer")
+	}
+	release(1536) // a new class: 8704 floats > 8192, so the oldest (2048) goes
+	floats(4096 + 1024 + 1536)
+	if release(2048) == pb {
+		t.Fatal("an evicted buffer was handed out again")
+	}
+	floats(4096 + 1536 + 2048) // the new 2048 buffer pushed out the oldest class, 1024
+	SetPoolLimit(4096 * 4)     // the oldest now is 4096 (7680 -> 3584 floats)
+	floats(1536 + 2048)
+	SetPoolLimit(0)
+	floats(0)
+	release(64)
+	floats(0)
+}

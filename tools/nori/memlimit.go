@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/nori-ml/nori/tensor"
 )
 
 // setTrainMemoryLimit gives the Go runtime a soft memory limit for a training
@@ -32,6 +35,23 @@ func setTrainMemoryLimit(gib float64) (int64, error) {
 	}
 	debug.SetMemoryLimit(limit)
 	return limit, nil
+}
+
+// trainPoolLimit is the most host memory a training run keeps in the tensor
+// buffer pool: a step of large tables releases gigabytes, and the next step
+// asks for the same shapes again, so the pool saves it the zeroing and the
+// collector's work. Inference keeps tensor.DefaultPoolLimit.
+const trainPoolLimit = 4 << 30
+
+// setTrainPoolLimit raises the buffer pool's limit for a training run to
+// trainPoolLimit, at most a quarter of the soft memory limit (limit <= 0:
+// none known; the pool limit is then trainPoolLimit).
+func setTrainPoolLimit(limit int64) {
+	pool := int64(trainPoolLimit)
+	if limit > 0 && limit != math.MaxInt64 {
+		pool = min(pool, limit/4)
+	}
+	tensor.SetPoolLimit(max(pool, tensor.DefaultPoolLimit))
 }
 
 // physicalMemory reads MemTotal from /proc/meminfo (Linux); elsewhere it

@@ -94,9 +94,11 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *memGiB < 0 {
 		return fmt.Errorf("-mem-limit %g: want a positive number of GiB", *memGiB)
 	}
-	if _, err := setTrainMemoryLimit(*memGiB); err != nil {
+	limit, err := setTrainMemoryLimit(*memGiB)
+	if err != nil {
 		fmt.Fprintf(stderr, "warning: no memory limit set (%v)\n", err)
 	}
+	setTrainPoolLimit(limit)
 	var want *nori.TrainConfig
 	if *cfgArg != "" {
 		c, err := loadTrainConfig(*cfgArg)
