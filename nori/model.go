@@ -129,6 +129,9 @@ func (m *Model) forward(tp *autograd.Tape, in *tableInput) *autograd.Var {
 		var kv *rowKV
 		ctx, kv = l.ctxStep(tp, ctx, i == len(m.layers)-1)
 		qry = l.queryStep(tp, qry, kv)
+		if !tp.Recording() {
+			tp.ReleaseExcept(ctx, qry) // a Scratch tape's layer intermediates (Infer)
+		}
 	}
 	return m.head.forward(tp, qry)
 }
@@ -164,18 +167,9 @@ func (m *Model) Infer(x, y *tensor.Tensor, nctx int, opt InferOptions) (*tensor.
 	// alive.
 	nq := in.N - in.nctx
 	if opt.QueryChunk == 0 {
-		// The op sequence of forward, so the same bits.
 		tp := autograd.Scratch()
 		defer tp.Release()
-		ctx := m.enc.embed(tp, in, 0, in.nctx, m.dt)
-		qry := m.enc.embed(tp, in, in.nctx, in.N, m.dt)
-		for i, l := range m.layers {
-			var kv *rowKV
-			ctx, kv = l.ctxStep(tp, ctx, i == len(m.layers)-1)
-			qry = l.queryStep(tp, qry, kv)
-			tp.ReleaseExcept(ctx, qry)
-		}
-		return m.head.forward(tp, qry).Value.Clone(), nil
+		return m.forward(tp, in).Value.Clone(), nil
 	}
 	// Context once: its stream through every layer, keeping each layer's
 	// keys/values for the query rows.
