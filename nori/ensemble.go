@@ -57,7 +57,11 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 		if s.preprocess == PreprocessPlain {
 			fam = familyPlain
 		}
-		m := fitMember(i, fam, base, info, s.seed)
+		var codeY []float64 // nil: random category codes
+		if s.targetCodes {
+			codeY = y
+		}
+		m := fitMember(i, fam, base, info, s.seed, codeY)
 		rows := subsampleContext(n, contextRows(n, m.width, s.budget), memberRNG(s.seed, i, streamContext))
 		if rows == nil {
 			rows = make([]int, n)

@@ -39,6 +39,10 @@ type settings struct {
 	// targetPower: whether the odd members see the Yeo-Johnson transform
 	// of the target (target_map.go).
 	targetPower bool
+	// targetCodes: whether members after the first code categorical
+	// columns by their mean training target (preprocess_target_codes.go)
+	// or by a random permutation.
+	targetCodes bool
 	// pool: when above ensemble and the members are weighted, Fit builds
 	// pool candidate members, scores them and keeps the ensemble best
 	// (ensemble_pool.go); 0: the members are 0..ensemble-1.
@@ -51,7 +55,7 @@ type settings struct {
 func defaultSettings() settings {
 	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU,
 		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows, localMetric: true,
-		pool: DefaultMemberPool}
+		pool: DefaultMemberPool, targetCodes: true}
 }
 
 // Option configures a Regressor (see NewRegressor).
@@ -358,6 +362,23 @@ func withQuantileModel(qm quantileModel, name string) Option {
 func WithTargetPower(on bool) Option {
 	return func(s *settings) error {
 		s.targetPower = on
+		return nil
+	}
+}
+
+// WithTargetOrderedCodes sets how the ensemble members after the first code
+// each categorical column (default: on). On, a member numbers the categories
+// in the order of their mean training target (shrunk toward the overall mean
+// by one row's weight), so the column is nearly monotone in the target; off,
+// each member maps them through its own random permutation, as the
+// reference does. The first member keeps the categories' natural order in
+// both cases. On the benchmark tables with categorical columns it raised R²
+// most where the categories carry an order their labels hide (diamonds,
+// ames_housing, servo; docs/model.md); tables without categorical columns
+// are unchanged.
+func WithTargetOrderedCodes(on bool) Option {
+	return func(s *settings) error {
+		s.targetCodes = on
 		return nil
 	}
 }

@@ -21,7 +21,9 @@ import "github.com/nori-ml/nori/tensor"
 //
 // Categorical codes: member 0 keeps the natural codes (so one member always
 // sees the order of ordinal categories such as a 3-valued numeric column);
-// every other member maps them through its own random permutation. Unknown
+// every other member numbers the categories by their mean training target
+// (preprocess_target_codes.go), or, with WithTargetOrderedCodes(false) as in
+// the reference, maps them through its own random permutation. Unknown
 // categories stay -1 and missing ones NaN. The fingerprint column is left
 // out when the table has no informative column.
 type memberFamily uint8
@@ -76,8 +78,11 @@ type member struct {
 	order   []int // output column k is pre-permutation column order[k]
 }
 
-// fitMember fits member index (of family fam) on the training base.
-func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64) *member {
+// fitMember fits member index (of family fam) on the training base. With
+// y (the training targets, aligned with base's rows) every member but the
+// first codes its categorical columns by their mean target
+// (preprocess_target_codes.go); with y nil by a random permutation.
+func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64, y []float64) *member {
 	m := &member{index: index, family: fam, info: info, catPerm: map[int][]int{}}
 	if info.empty {
 		m.width, m.order = 1, []int{0}
@@ -95,6 +100,8 @@ func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed ui
 				p[c] = c
 			}
 			m.catPerm[j] = p
+		} else if y != nil {
+			m.catPerm[j] = targetOrderPerm(base, j, info.ncat[j], y)
 		} else {
 			m.catPerm[j] = codes.Perm(info.ncat[j])
 		}

@@ -121,11 +121,15 @@ func addLocalContextFlags(fs *flag.FlagSet) func() []nori.Option {
 	}
 }
 
-// addTargetPowerFlag adds -target-power (nori.WithTargetPower) and returns
-// the option it sets.
-func addTargetPowerFlag(fs *flag.FlagSet) func() []nori.Option {
+// addTargetFlags adds -target-power (nori.WithTargetPower) and
+// -target-ordered-codes (nori.WithTargetOrderedCodes) and returns the
+// options they set.
+func addTargetFlags(fs *flag.FlagSet) func() []nori.Option {
 	on := fs.Bool("target-power", false, "let every odd ensemble member predict the Yeo-Johnson transform of the target and map its quantiles back (for skewed targets; default: every member predicts the target as it is)")
-	return func() []nori.Option { return []nori.Option{nori.WithTargetPower(*on)} }
+	codes := fs.Bool("target-ordered-codes", true, "let every ensemble member after the first number each categorical column's categories in the order of their mean training target (false: a random order per member, as the reference does)")
+	return func() []nori.Option {
+		return []nori.Option{nori.WithTargetPower(*on), nori.WithTargetOrderedCodes(*codes)}
+	}
 }
 
 // addMemberPoolFlag adds -member-pool (nori.WithMemberPool) and returns the

@@ -62,7 +62,9 @@ func TestLocalContextFlags(t *testing.T) {
 	}
 }
 
-func TestTargetPowerFlag(t *testing.T) {
+// TestTargetFlags: -target-power and -target-ordered-codes parse as
+// booleans and give one option each.
+func TestTargetFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		err  bool
@@ -71,17 +73,19 @@ func TestTargetPowerFlag(t *testing.T) {
 		{[]string{"-target-power=false"}, false},
 		{[]string{"-target-power"}, false},
 		{[]string{"-target-power=sometimes"}, true},
+		{[]string{"-target-ordered-codes=false"}, false},
+		{[]string{"-target-ordered-codes=often"}, true},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		opts := addTargetPowerFlag(fs)
+		opts := addTargetFlags(fs)
 		err := fs.Parse(c.args)
 		if (err != nil) != c.err {
 			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
 			continue
 		}
-		if got := len(opts()); err == nil && got != 1 {
-			t.Errorf("%v: %d options, want 1", c.args, got)
+		if got := len(opts()); err == nil && got != 2 {
+			t.Errorf("%v: %d options, want 2", c.args, got)
 		}
 	}
 }

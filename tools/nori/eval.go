@@ -44,7 +44,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	preprocess := addPreprocessFlag(fs)
 	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
-	targetPower := addTargetPowerFlag(fs)
+	targetFlags := addTargetFlags(fs)
 	memberPool := addMemberPoolFlag(fs)
 	budget := fs.Int("budget", nori.DefaultBudget, "element budget of one ensemble member's context (rows x features); larger training sets are subsampled per member")
 	devf := addDeviceFlags(fs, "fp32")
@@ -119,7 +119,7 @@ func evalMain(args []string, stdout, stderr io.Writer) error {
 	opts := []nori.Option{nori.WithEnsemble(*ensemble), nori.WithBudget(*budget), nori.WithPreprocessing(pre), nori.WithModel(m), nori.WithDevice(dev)}
 	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
-	opts = append(opts, targetPower()...)
+	opts = append(opts, targetFlags()...)
 	opts = append(opts, memberPool()...)
 	if dir := filepath.Dir(*out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -36,7 +36,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	preprocess := addPreprocessFlag(fs)
 	weights := addMemberWeightsFlag(fs)
 	local := addLocalContextFlags(fs)
-	targetPower := addTargetPowerFlag(fs)
+	targetFlags := addTargetFlags(fs)
 	memberPool := addMemberPoolFlag(fs)
 	devf := addDeviceFlags(fs, "fp32")
 	fs.Usage = func() {
@@ -97,7 +97,7 @@ func predictMain(args []string, stdout, stderr io.Writer) error {
 	opts := []nori.Option{nori.WithSeed(*seed), nori.WithEnsemble(*ensemble), nori.WithPreprocessing(pre), nori.WithDevice(dev)}
 	opts = append(opts, local()...)
 	opts = append(opts, weights()...)
-	opts = append(opts, targetPower()...)
+	opts = append(opts, targetFlags()...)
 	opts = append(opts, memberPool()...)
 	if *checkpoint != "" {
 		opts = append(opts, nori.WithCheckpoint(*checkpoint))
