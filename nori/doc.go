@@ -53,8 +53,11 @@
 //     truncated SVD of it, the second half transform each numeric column
 //     adaptively (identity, log1p, Box-Cox, Yeo-Johnson, exp or
 //     quantile-to-normal by its distribution); all add 10 products of random
-//     column pairs and a row fingerprint, shuffle categorical codes (except
-//     member 0) and shuffle the column order. The members' quantiles are
+//     column pairs and a row fingerprint, number each categorical column's
+//     categories by their mean training target (except member 0, which
+//     keeps their natural order; preprocess_target_codes.go,
+//     WithTargetOrderedCodes(false) shuffles them per member instead, as
+//     the reference does) and shuffle the column order. The members' quantiles are
 //     sorted per row and averaged.
 //   - Member weights (ensemble_weights.go; WithMemberWeights): Fit predicts
 //     each member's training rows in 3 held-out folds and weights the
