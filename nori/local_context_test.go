@@ -430,3 +430,40 @@ func TestLocalContextMemberWeightsDefault(t *testing.T) {
 		t.Errorf("local contexts on %d training rows, default settings: predictions differ from WithMemberWeights(true)", localWeightRows)
 	}
 }
+
+// TestLocalSizeChoice: with a model that ignores the features (each query
+// gets its context's marginal distribution), a local context is a k-nearest
+// neighbours mean (groups of one query row), so the choice must take the
+// smallest size on a smooth noise-free target and the largest on a target
+// of pure noise, where the mean of more rows varies less.
+func TestLocalSizeChoice(t *testing.T) {
+	X, smooth := localData(800, 3)
+	rng := tensor.NewRNG(9, 0)
+	noise := make([]float64, len(smooth))
+	for i := range noise {
+		noise[i] = rng.NormFloat64()
+	}
+	for _, c := range []struct {
+		name string
+		y    []float64
+		want int
+	}{{"smooth", smooth, 32}, {"noise", noise, 128}} {
+		for _, on := range []bool{true, false} {
+			r, err := NewRegressor(withQuantileModel(marginalModel{nq: 19}, "marginal"), WithEnsemble(2),
+				WithSeed(4), WithLocalContext(64, 1), WithLocalSizeChoice(on))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Fit(X, c.y); err != nil {
+				t.Fatal(err)
+			}
+			want := c.want
+			if !on {
+				want = 64
+			}
+			if got := r.fit.local.rows; got != want {
+				t.Errorf("%s, choice %v: %d context rows, want %d", c.name, on, got, want)
+			}
+		}
+	}
+}

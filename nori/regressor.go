@@ -187,6 +187,9 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 	}
 	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && s.localRows > 0 && t.rows > s.localRows {
 		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil {
+			if err := st.local.chooseRows(r.qm); err != nil {
+				return err
+			}
 			if s.weights == weightsAuto && t.rows > localWeightRows {
 				if err := st.local.fitSharedWeights(r.qm); err != nil {
 					return err

@@ -110,14 +110,16 @@ func (f *memberWeightsFlag) Set(s string) error {
 func (f *memberWeightsFlag) IsBoolFlag() bool { return true }
 
 // addLocalContextFlags adds -local-context and -local-group
-// (nori.WithLocalContext) and -local-metric (nori.WithLocalMetric) and
-// returns the options they set.
+// (nori.WithLocalContext), -local-metric (nori.WithLocalMetric) and
+// -local-size-choice (nori.WithLocalSizeChoice) and returns the options
+// they set.
 func addLocalContextFlags(fs *flag.FlagSet) func() []nori.Option {
 	rows := fs.Int("local-context", nori.DefaultLocalContextRows, "with more training rows than this, predict each group of query rows from this many training rows nearest to it (0: one context of all the training rows)")
 	group := fs.Int("local-group", nori.DefaultLocalGroupRows, "query rows per group sharing one local context, about (fewer: closer neighbourhoods, slower)")
 	metric := fs.Bool("local-metric", true, "pick a local context's rows by a distance that weights each feature by how much it helps a nearest-neighbour prediction of the target (false: every feature the same)")
+	size := fs.Bool("local-size-choice", false, "choose the local contexts' size per table among half, once and twice -local-context by predicting 100 held-out training rows (a noisy judge: off by default)")
 	return func() []nori.Option {
-		return []nori.Option{nori.WithLocalContext(*rows, *group), nori.WithLocalMetric(*metric)}
+		return []nori.Option{nori.WithLocalContext(*rows, *group), nori.WithLocalMetric(*metric), nori.WithLocalSizeChoice(*size)}
 	}
 }
 

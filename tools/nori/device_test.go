@@ -47,6 +47,8 @@ func TestLocalContextFlags(t *testing.T) {
 		{[]string{"-local-metric=false"}, false},
 		{[]string{"-local-context", "0", "-local-metric"}, false},
 		{[]string{"-local-metric=sometimes"}, true},
+		{[]string{"-local-size-choice"}, false},
+		{[]string{"-local-size-choice=maybe"}, true},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
@@ -56,8 +58,8 @@ func TestLocalContextFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
 			continue
 		}
-		if got := len(local()); err == nil && got != 2 {
-			t.Errorf("%v: %d options, want 2", c.args, got)
+		if got := len(local()); err == nil && got != 3 {
+			t.Errorf("%v: %d options, want 3", c.args, got)
 		}
 	}
 }
