@@ -102,7 +102,9 @@ func (l *localFit) chooseRows(qm quantileModel) error {
 	poolZ, poolY := gather(pool)
 	heldZ, _ := gather(heldRows)
 	groups := groupQueries(heldZ, d, l.group, l.sub.seed)
-	// sq[k][h]: held-out row h's squared error with contexts of sizes[k].
+	// sq[k][h]: held-out row h's squared error with contexts of sizes[k]
+	// (every size fits the pool: k <= n - n/5). Summed in row order below,
+	// as blocks of predictions may arrive in any order.
 	sq := make([][]float64, len(sizes))
 	for k := range sq {
 		sq[k] = make([]float64, len(heldRows))
@@ -114,9 +116,6 @@ func (l *localFit) chooseRows(qm quantileModel) error {
 		}
 		gt := SelectRows(l.table, group)
 		for k, size := range sizes {
-			if size > len(pool) {
-				continue
-			}
 			ctx := nearestRows(poolZ, heldZ, g, d, size, poolY)
 			yc := make([]float64, len(ctx))
 			for j, i := range ctx {
