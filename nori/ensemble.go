@@ -52,16 +52,16 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 	if idx == nil {
 		idx = rowRange(0, s.candidates())
 	}
+	var codes map[int][]int // nil: random category codes
+	if s.targetCodes {
+		codes = targetOrderCodes(base, info, y)
+	}
 	for _, i := range idx {
 		fam := memberFamilyOf(i, s.candidates())
 		if s.preprocess == PreprocessPlain {
 			fam = familyPlain
 		}
-		var codeY []float64 // nil: random category codes
-		if s.targetCodes {
-			codeY = y
-		}
-		m := fitMember(i, fam, base, info, s.seed, codeY)
+		m := fitMember(i, fam, base, info, s.seed, codes)
 		rows := subsampleContext(n, contextRows(n, m.width, s.budget), memberRNG(s.seed, i, streamContext))
 		if rows == nil {
 			rows = make([]int, n)

@@ -79,10 +79,10 @@ type member struct {
 }
 
 // fitMember fits member index (of family fam) on the training base. With
-// y (the training targets, aligned with base's rows) every member but the
-// first codes its categorical columns by their mean target
-// (preprocess_target_codes.go); with y nil by a random permutation.
-func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64, y []float64) *member {
+// targetCodes (targetOrderCodes: base column -> member code per natural
+// code, shared read-only) every member but the first codes its categorical
+// columns by their mean target; with nil by a random permutation.
+func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64, targetCodes map[int][]int) *member {
 	m := &member{index: index, family: fam, info: info, catPerm: map[int][]int{}}
 	if info.empty {
 		m.width, m.order = 1, []int{0}
@@ -100,8 +100,8 @@ func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed ui
 				p[c] = c
 			}
 			m.catPerm[j] = p
-		} else if y != nil {
-			m.catPerm[j] = targetOrderPerm(base, j, info.ncat[j], y)
+		} else if p, ok := targetCodes[j]; ok {
+			m.catPerm[j] = p
 		} else {
 			m.catPerm[j] = codes.Perm(info.ncat[j])
 		}

@@ -24,6 +24,18 @@ import (
 // order. Every sum runs over the category's targets in sorted order, so the
 // codes do not depend on the order of the training rows.
 
+// targetOrderCodes returns targetOrderPerm for every categorical column of
+// base, computed once per fit and shared by the members.
+func targetOrderCodes(base *matrix, info baseInfo, y []float64) map[int][]int {
+	codes := map[int][]int{}
+	for j, cat := range info.isCat {
+		if cat {
+			codes[j] = targetOrderPerm(base, j, info.ncat[j], y)
+		}
+	}
+	return codes
+}
+
 // targetOrderPerm returns the member codes of base column j's ncat natural
 // codes (0..ncat-1): perm[c] is c's rank by its shrunk mean target over the
 // rows of base (y aligned with them). Missing (NaN) and unknown (-1) cells are
