@@ -68,9 +68,14 @@ func fitLocal(t *Table, features []string, target string, fromTable bool, y []fl
 	}
 	space := fitRankSpace(base)
 	z := space.coords(base)
-	if s.localMetric {
+	if s.localMetric || s.usesSubsets() {
 		if w := fitMetric(z, t.rows, space.dim, y); w != nil {
-			space.weigh(z, w)
+			if s.localMetric {
+				space.weigh(z, w)
+			}
+			if s.usesSubsets() {
+				s.dropFeatures = subsetDrop(enc, w)
+			}
 		}
 	}
 	sub := *s

@@ -18,7 +18,7 @@ func TestSharedLocalWeightsFindTheGoodMembers(t *testing.T) {
 	Xt, yt := firstColumnTable(150, feats, 2)
 	score := func(opts ...Option) (float64, *Regressor) {
 		return firstColumnScore(t, X, y, Xt, yt, append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain),
-			WithSeed(3), WithLocalContext(120, 30), WithLocalMetric(false)}, opts...)...)
+			WithSeed(3), WithLocalContext(120, 30), WithLocalMetric(false), WithFeatureSubsets(false)}, opts...)...)
 	}
 	equal, off := score(WithMemberWeights(false))
 	if off.fit.local == nil || off.fit.local.weights != nil {

@@ -54,12 +54,18 @@ type settings struct {
 	// keep, when set, lists the candidate members a fit builds (chosen on
 	// probe contexts by local_weights.go); nil: all candidates.
 	keep []int
+	// subsets: whether the pool's odd candidates leave out the features
+	// the learned distance weights 0 (ensemble_subset.go).
+	subsets bool
+	// dropFeatures: the features the subset candidates leave out, set by
+	// Fit; nil: every candidate sees every feature.
+	dropFeatures map[string]bool
 }
 
 func defaultSettings() settings {
 	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU,
 		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows, localMetric: true,
-		pool: DefaultMemberPool, targetCodes: true}
+		pool: DefaultMemberPool, targetCodes: true, subsets: true}
 }
 
 // Option configures a Regressor (see NewRegressor).
@@ -127,6 +133,22 @@ func WithMemberPool(n int) Option {
 			return fmt.Errorf("%w: WithMemberPool(%d): need a non-negative pool size", ErrBadOption, n)
 		}
 		s.pool = n
+		return nil
+	}
+}
+
+// WithFeatureSubsets sets whether every odd candidate of the member pool
+// (WithMemberPool) leaves out the features that the learned distance of the
+// local contexts weights 0, those a nearest-neighbour prediction of the
+// target does without (default: on). The network reads features two to a
+// token and combines tokens weakly, so such columns dilute the ones the
+// target needs; the pool's scores keep a subset view only where it predicts
+// held-out training rows better. It applies only with a pool, and costs Fit
+// the distance's search (about 0.5 s on a 5,000-row table of 20 features)
+// on tables too small for local contexts.
+func WithFeatureSubsets(on bool) Option {
+	return func(s *settings) error {
+		s.subsets = on
 		return nil
 	}
 }

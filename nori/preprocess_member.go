@@ -26,6 +26,11 @@ import "github.com/nori-ml/nori/tensor"
 // the reference, maps them through its own random permutation. Unknown
 // categories stay -1 and missing ones NaN. The fingerprint column is left
 // out when the table has no informative column.
+//
+// A feature-subset candidate (ensemble_subset.go) is fitted with cols, the
+// base columns it reads: everything above is then drawn over those columns
+// alone, exactly as for a base of those columns (the fingerprint still
+// hashes the whole row).
 type memberFamily uint8
 
 const (
@@ -76,22 +81,30 @@ type member struct {
 	trainFP []float64
 	width   int
 	order   []int // output column k is pre-permutation column order[k]
+	// cols are the base columns the member reads, ascending (nil: all);
+	// numPos[q] is numIdx[q]'s position among them.
+	cols   []int
+	numPos []int
 }
 
-// fitMember fits member index (of family fam) on the training base. With
-// targetCodes (targetOrderCodes: base column -> member code per natural
+// fitMember fits member index (of family fam) on the training base's
+// columns cols (nil: all). With targetCodes (targetOrderCodes: base column -> member code per natural
 // code, shared read-only) every member but the first codes its categorical
 // columns by their mean target; with nil by a random permutation.
-func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64, targetCodes map[int][]int) *member {
-	m := &member{index: index, family: fam, info: info, catPerm: map[int][]int{}}
+func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed uint64, targetCodes map[int][]int, cols []int) *member {
+	m := &member{index: index, family: fam, info: info, catPerm: map[int][]int{}, cols: cols}
 	if info.empty {
 		m.width, m.order = 1, []int{0}
 		return m
 	}
+	if cols == nil {
+		cols = rowRange(0, base.cols)
+	}
 	codes := memberRNG(seed, index, streamCodes)
-	for j, cat := range info.isCat {
-		if !cat {
+	for p, j := range cols {
+		if !info.isCat[j] {
 			m.numIdx = append(m.numIdx, j)
+			m.numPos = append(m.numPos, p)
 			continue
 		}
 		if index == 0 {
@@ -140,14 +153,14 @@ func fitMember(index int, fam memberFamily, base *matrix, info baseInfo, seed ui
 		}
 	}
 	if fam == familyPlain {
-		m.width = base.cols
+		m.width = len(cols)
 		m.order = memberRNG(seed, index, streamOrder).Perm(m.width)
 		return m
 	}
 	m.pairs = fitPairs(base, m.numIdx, memberRNG(seed, index, streamPairs))
 	m.salt = memberRNG(seed, index, streamSalt).Uint64()
 	m.trainFP = fingerprintTrain(base, m.salt)
-	m.width = base.cols + len(m.pairs.pairs) + 1
+	m.width = len(cols) + len(m.pairs.pairs) + 1
 	if fam == familyQuantile {
 		m.width += len(m.quant)
 		if m.svd != nil {
@@ -196,6 +209,14 @@ func (m *member) transformRow(row []float64, fp float64, pre []float64) {
 	}
 	k := 0
 	for j, v := range row {
+		if m.cols != nil {
+			if k == len(m.cols) {
+				break
+			}
+			if j != m.cols[k] {
+				continue
+			}
+		}
 		if p, ok := m.catPerm[j]; ok && v >= 0 { // NaN and -1 pass unchanged
 			v = float64(p[int(v)])
 		}
@@ -220,7 +241,7 @@ func (m *member) transformRow(row []float64, fp float64, pre []float64) {
 		}
 	case familyAdaptive:
 		for q, j := range m.numIdx {
-			pre[j] = m.adapt[q].apply(row[j])
+			pre[m.numPos[q]] = m.adapt[q].apply(row[j])
 		}
 	}
 	m.pairs.apply(row, pre[k:k+len(m.pairs.pairs)])

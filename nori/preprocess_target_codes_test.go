@@ -77,16 +77,16 @@ func TestMemberTargetCodes(t *testing.T) {
 	if want[2] != 2 {
 		t.Fatalf("red's code %d, want the highest (perm %v)", want[2], want)
 	}
-	if m := fitMember(0, familyQuantile, base, info, 7, targetOrderCodes(base, info, y)); !reflect.DeepEqual(m.catPerm[3], []int{0, 1, 2}) {
+	if m := fitMember(0, familyQuantile, base, info, 7, targetOrderCodes(base, info, y), nil); !reflect.DeepEqual(m.catPerm[3], []int{0, 1, 2}) {
 		t.Fatalf("member 0 codes %v, want natural", m.catPerm[3])
 	}
 	random := 0
 	for i, fam := range []memberFamily{familyQuantile, familyAdaptive, familyPlain, familyQuantile, familyAdaptive} {
-		m := fitMember(i+1, fam, base, info, 7, targetOrderCodes(base, info, y))
+		m := fitMember(i+1, fam, base, info, 7, targetOrderCodes(base, info, y), nil)
 		if !reflect.DeepEqual(m.catPerm[3], want) {
 			t.Fatalf("member %d (family %d) codes %v, want %v", i+1, fam, m.catPerm[3], want)
 		}
-		if !reflect.DeepEqual(fitMember(i+1, fam, base, info, 7, nil).catPerm[3], want) {
+		if !reflect.DeepEqual(fitMember(i+1, fam, base, info, 7, nil, nil).catPerm[3], want) {
 			random++
 		}
 	}

@@ -355,8 +355,8 @@ func TestMemberTransformsFitOnTrainOnly(t *testing.T) {
 	enc, base := fitEncoder(tb, tb.Names())
 	info := enc.info()
 	for _, fam := range []memberFamily{familyQuantile, familyAdaptive} {
-		m := fitMember(3, fam, base, info, 7, nil)
-		again := fitMember(3, fam, base, info, 7, nil)
+		m := fitMember(3, fam, base, info, 7, nil, nil)
+		again := fitMember(3, fam, base, info, 7, nil, nil)
 		if !reflect.DeepEqual(m, again) {
 			t.Fatalf("family %d: fitting twice differs", fam)
 		}
@@ -387,17 +387,17 @@ func TestMemberLayoutAndCodes(t *testing.T) {
 	enc, base := fitEncoder(tb, tb.Names())
 	info := enc.info()
 	// Quantile family: 4 base + 2 quantile + SVD min(2/2, 16)=1 + 1 pair + fingerprint.
-	mq := fitMember(1, familyQuantile, base, info, 7, nil)
+	mq := fitMember(1, familyQuantile, base, info, 7, nil, nil)
 	if mq.width != 4+2+1+1+1 {
 		t.Fatalf("quantile member width %d, want 9", mq.width)
 	}
 	// Adaptive family: 4 base + 1 pair + fingerprint.
-	ma := fitMember(5, familyAdaptive, base, info, 7, nil)
+	ma := fitMember(5, familyAdaptive, base, info, 7, nil, nil)
 	if ma.width != 4+1+1 {
 		t.Fatalf("adaptive member width %d, want 6", ma.width)
 	}
 	// Member 0 keeps natural codes; the permutation of others is a bijection.
-	m0 := fitMember(0, familyQuantile, base, info, 7, nil)
+	m0 := fitMember(0, familyQuantile, base, info, 7, nil, nil)
 	if !reflect.DeepEqual(m0.catPerm[3], []int{0, 1, 2}) {
 		t.Fatalf("member 0 codes %v", m0.catPerm[3])
 	}
@@ -407,8 +407,8 @@ func TestMemberLayoutAndCodes(t *testing.T) {
 		t.Fatalf("member codes %v are not a permutation", mq.catPerm[3])
 	}
 	// Column order is a permutation and differs between members.
-	if reflect.DeepEqual(mq.order, fitMember(2, familyQuantile, base, info, 7, nil).order) &&
-		reflect.DeepEqual(mq.order, fitMember(3, familyQuantile, base, info, 7, nil).order) {
+	if reflect.DeepEqual(mq.order, fitMember(2, familyQuantile, base, info, 7, nil, nil).order) &&
+		reflect.DeepEqual(mq.order, fitMember(3, familyQuantile, base, info, 7, nil, nil).order) {
 		t.Fatal("members share one column order")
 	}
 	// Family memberships: first ceil(n/2) members are quantile-family.
@@ -429,7 +429,7 @@ func TestPlainMember(t *testing.T) {
 	enc, base := fitEncoder(tb, tb.Names())
 	info := enc.info()
 	for _, idx := range []int{0, 3} {
-		m := fitMember(idx, familyPlain, base, info, 7, nil)
+		m := fitMember(idx, familyPlain, base, info, 7, nil, nil)
 		if m.width != base.cols {
 			t.Fatalf("plain member %d width %d, want the base's %d", idx, m.width, base.cols)
 		}

@@ -199,6 +199,7 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 			return nil
 		}
 	}
+	s.dropFeatures = globalDrop(t, features, y, &s)
 	st, err := fitGlobal(r.qm, t, features, target, fromTable, y, &s)
 	if err != nil {
 		return err

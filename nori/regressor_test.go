@@ -698,7 +698,7 @@ func TestTinyModelDeterministicAcrossWorkers(t *testing.T) {
 }
 
 // TestPreprocessingOption: "plain" members see the encoded columns alone
-// (the fake model's width is the table's), predictions are deterministic and
+// (the fake model's width is the table's, or the member's subset's), predictions are deterministic and
 // differ from the default pipeline's; names parse both ways.
 func TestPreprocessingOption(t *testing.T) {
 	X, y := linearData(120, 3, 4)
@@ -718,7 +718,11 @@ func TestPreprocessingOption(t *testing.T) {
 		}
 		wantPlain := r.s.preprocess == PreprocessPlain
 		for i, m := range r.fit.ens.members {
-			if (m.family == familyPlain) != wantPlain || wantPlain && m.width != 3 {
+			width := 3 // a feature-subset candidate reads fewer (ensemble_subset.go)
+			if m.cols != nil {
+				width = len(m.cols)
+			}
+			if (m.family == familyPlain) != wantPlain || wantPlain && m.width != width {
 				t.Fatalf("member %d: family %d width %d (plain requested: %v)", i, m.family, m.width, wantPlain)
 			}
 		}

@@ -134,9 +134,11 @@ func addTargetFlags(fs *flag.FlagSet) func() []nori.Option {
 	}
 }
 
-// addMemberPoolFlag adds -member-pool (nori.WithMemberPool) and returns the
-// option it sets.
+// addMemberPoolFlag adds -member-pool (nori.WithMemberPool) and
+// -feature-subsets (nori.WithFeatureSubsets) and returns the options they
+// set.
 func addMemberPoolFlag(fs *flag.FlagSet) func() []nori.Option {
 	n := fs.Int("member-pool", nori.DefaultMemberPool, "build this many candidate ensemble members, score them as the member weighting does and keep the -ensemble best (0, or at most -ensemble: no pool, a faster fit); fit time grows with it, prediction time does not")
-	return func() []nori.Option { return []nori.Option{nori.WithMemberPool(*n)} }
+	subsets := fs.Bool("feature-subsets", true, "let every odd candidate of the member pool leave out the features that a nearest-neighbour prediction of the target weights 0 (false: every candidate sees every feature)")
+	return func() []nori.Option { return []nori.Option{nori.WithMemberPool(*n), nori.WithFeatureSubsets(*subsets)} }
 }

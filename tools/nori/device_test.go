@@ -93,7 +93,7 @@ func TestTargetFlags(t *testing.T) {
 }
 
 // TestMemberPoolFlag: -member-pool reaches nori.WithMemberPool, which
-// rejects a negative pool.
+// rejects a negative pool; -feature-subsets takes a boolean.
 func TestMemberPoolFlag(t *testing.T) {
 	for _, c := range []struct {
 		args     []string
@@ -104,6 +104,9 @@ func TestMemberPoolFlag(t *testing.T) {
 		{[]string{"-member-pool", "16"}, false, false},
 		{[]string{"-member-pool", "-1"}, false, true},
 		{[]string{"-member-pool", "many"}, true, false},
+		{[]string{"-feature-subsets=false"}, false, false},
+		{[]string{"-member-pool", "8", "-feature-subsets"}, false, false},
+		{[]string{"-feature-subsets=often"}, true, false},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
