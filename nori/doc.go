@@ -66,6 +66,12 @@
 //     Within the local contexts of tables over 512 training rows the
 //     members are scored once, on 4 probe contexts, and every group shares
 //     those weights (local_weights.go).
+//   - Member pool (ensemble_pool.go; WithMemberPool): Fit builds 16
+//     candidate members, scores each as the weighting does and keeps the
+//     ensemble's size best. Every odd candidate leaves out the features
+//     that the learned distance of the local contexts weights 0
+//     (ensemble_subset.go, WithFeatureSubsets), so the scores also choose
+//     between the full table and the features that matter.
 //   - Budget (budget.go): a member's context keeps at most budget/width
 //     training rows (seeded subsample); query rows go through the network in
 //     chunks against context keys/values computed once.
