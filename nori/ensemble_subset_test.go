@@ -93,11 +93,10 @@ func (f *fixedKernelModel) inferTable(x []float32, rows, feats int, y []float32,
 
 // TestFeatureSubsetsKeptWhereTheyHelp: under fixedKernelModel, a kernel
 // regression over every column of a member's table, noise columns blur the
-// kernel, so
-// the pool should keep the subset candidates (odd ones, without the
-// columns the learned distance weights 0) and predict better than without
-// them, in one context and in local contexts alike; with
-// WithFeatureSubsets(false), or without a pool, no member is a subset.
+// kernel, so the pool should keep the subset candidates (odd ones, without
+// the columns the learned distance weights 0, never x0 or x1) and predict
+// better than without them, in one context and in local contexts alike;
+// with WithFeatureSubsets(false), or without a pool, no member is a subset.
 func TestFeatureSubsetsKeptWhereTheyHelp(t *testing.T) {
 	const feats, members, pool = 12, 2, 8
 	for _, c := range []poolContext{
