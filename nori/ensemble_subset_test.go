@@ -107,18 +107,8 @@ func TestFeatureSubsetsKeptWhereTheyHelp(t *testing.T) {
 			X, y := noisyColumnsTable(c.n, feats, 1)
 			Xt, yt := noisyColumnsTable(150, feats, 2)
 			fit := func(opts ...Option) (float64, []*member, map[string]bool) {
-				r, err := NewRegressor(append([]Option{withQuantileModel(&fixedKernelModel{fakeModel{nq: 19}}, "fixed-kernel"),
-					WithEnsemble(members), WithPreprocessing(PreprocessPlain), WithSeed(3), c.local}, opts...)...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.Fit(X, y); err != nil {
-					t.Fatal(err)
-				}
-				p, err := r.Predict(Xt)
-				if err != nil {
-					t.Fatal(err)
-				}
+				r2, r := modelScore(t, &fixedKernelModel{fakeModel{nq: 19}}, "fixed-kernel", X, y, Xt, yt,
+					append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain), WithSeed(3), c.local}, opts...)...)
 				kept, drop := r.fit.ens.members, map[string]bool(nil)
 				if l := r.fit.local; l != nil {
 					g, err := fitGlobal(r.qm, SelectRows(l.table, rowRange(0, l.rows)), l.features, l.target, l.fromTable, l.y[:l.rows], &l.sub)
@@ -134,7 +124,7 @@ func TestFeatureSubsetsKeptWhereTheyHelp(t *testing.T) {
 					s := r.s
 					drop = globalDrop(tb, tb.Names(), y, &s)
 				}
-				return R2Score(yt, p), kept, drop
+				return r2, kept, drop
 			}
 			subsets := func(ms []*member) (n int) {
 				for _, m := range ms {

@@ -75,8 +75,14 @@ func firstColumnTable(n, feats int, seed uint64) ([][]float64, []float64) {
 // y) and returns its test R² on (Xt, yt) and the regressor.
 func firstColumnScore(t *testing.T, X [][]float64, y []float64, Xt [][]float64, yt []float64, opts ...Option) (float64, *Regressor) {
 	t.Helper()
-	f := &firstColumnModel{fakeModel{nq: 19}}
-	r, err := NewRegressor(append([]Option{withQuantileModel(f, "first-column")}, opts...)...)
+	return modelScore(t, &firstColumnModel{fakeModel{nq: 19}}, "first-column", X, y, Xt, yt, opts...)
+}
+
+// modelScore fits a Regressor on the stand-in qm with opts to (X, y) and
+// returns its test R² on (Xt, yt) and the regressor.
+func modelScore(t *testing.T, qm quantileModel, name string, X [][]float64, y []float64, Xt [][]float64, yt []float64, opts ...Option) (float64, *Regressor) {
+	t.Helper()
+	r, err := NewRegressor(append([]Option{withQuantileModel(qm, name)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
