@@ -194,9 +194,14 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // loadTrainConfig reads a config file, or a built-in config by name when
-// arg is not a path to an existing file.
+// arg is not a path to an existing file (a directory that happens to share
+// a built-in config's name, such as a run folder called "small", is not
+// one).
 func loadTrainConfig(arg string) (nori.TrainConfig, error) {
 	data, err := os.ReadFile(arg)
+	if fi, statErr := os.Stat(arg); statErr == nil && fi.IsDir() {
+		err = fmt.Errorf("%w: %s is a directory", os.ErrNotExist, arg)
+	}
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nori.TrainConfig{}, fmt.Errorf("-config %s: %w", arg, err)

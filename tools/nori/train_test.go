@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nori-ml/nori/configs"
 	"github.com/nori-ml/nori/nori"
 )
 
@@ -236,5 +237,35 @@ func TestTrainCLIMemoryCheck(t *testing.T) {
 	}
 	if _, err := os.Stat(hugeRun); !os.IsNotExist(err) {
 		t.Errorf("the refused run left %s behind (%v)", hugeRun, err)
+	}
+}
+
+// TestLoadTrainConfigBuiltinBesideDirectory: a built-in config's name
+// still names it when the working directory holds a folder of that name
+// (a run folder called "small"), and a path to a directory is an error
+// that says so.
+func TestLoadTrainConfigBuiltinBesideDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("small", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, err := configs.Get("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCfg, err := nori.ParseTrainConfig(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadTrainConfig("small")
+	if err != nil {
+		t.Fatalf("-config small beside a folder named small: %v", err)
+	}
+	if !bytes.Equal(got.JSON(), wantCfg.JSON()) {
+		t.Errorf("-config small beside a folder: got\n%s\nwant the built-in\n%s", got.JSON(), wantCfg.JSON())
+	}
+	if _, err := loadTrainConfig("./small"); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("-config ./small (a directory): error %v, want no such file", err)
 	}
 }
