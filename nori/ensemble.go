@@ -61,7 +61,7 @@ func fitEnsemble(t *Table, features []string, y []float64, s *settings) *ensembl
 		if s.preprocess == PreprocessPlain {
 			fam = familyPlain
 		}
-		m := fitMember(i, fam, base, info, s.seed, codes, subsetCols(enc, s, i))
+		m := fitMember(i, fam, base, info, s.seed, codes, candidateCols(enc, s, i))
 		rows := subsampleContext(n, contextRows(n, m.width, s.budget), memberRNG(s.seed, i, streamContext))
 		if rows == nil {
 			rows = make([]int, n)

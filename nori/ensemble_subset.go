@@ -45,22 +45,31 @@ func (s *settings) usesSubsets() bool {
 	return s.subsets && s.pool > s.ensemble && s.weights != weightsOff
 }
 
-// subsetCols returns the base columns candidate i reads, ascending: the
-// columns not in s.dropFeatures for an odd candidate, nil (all) otherwise.
-// Fit sets s.dropFeatures only when usesSubsets holds for the table's
-// settings; the local contexts' groups inherit it even when they do not
-// score their members themselves (the probes chose them).
+// candidateCols returns the base columns candidate i reads, ascending, nil
+// for all of them: an odd candidate leaves out s.dropFeatures (the subset),
+// and a candidate with i/2 odd leaves out the neighbour feature
+// s.neighbourCol (local_knn.go), so that of every four candidates one sees
+// both, one neither, one each. Fit sets s.dropFeatures only when
+// usesSubsets holds for the table's settings; the local contexts' groups
+// inherit it even when they do not score their members themselves (the
+// probes chose them).
 // Columns are matched by name, since a local context's encoder may drop a
 // column that is constant on its rows.
-func subsetCols(enc *encoder, s *settings, i int) []int {
-	if s.dropFeatures == nil || i%2 == 0 || enc.svd != nil || enc.empty {
+func candidateCols(enc *encoder, s *settings, i int) []int {
+	if enc.svd != nil || enc.empty {
+		return nil
+	}
+	dropSubset := s.dropFeatures != nil && i%2 == 1
+	dropNeighbour := s.neighbourCol != "" && (i/2)%2 == 1
+	if !dropSubset && !dropNeighbour {
 		return nil
 	}
 	var cols []int
 	for j, c := range enc.cols {
-		if !s.dropFeatures[c.name] {
-			cols = append(cols, j)
+		if (dropSubset && s.dropFeatures[c.name]) || (dropNeighbour && c.name == s.neighbourCol) {
+			continue
 		}
+		cols = append(cols, j)
 	}
 	if len(cols) == 0 || len(cols) == len(enc.cols) {
 		return nil

@@ -108,7 +108,8 @@ func TestFeatureSubsetsKeptWhereTheyHelp(t *testing.T) {
 			Xt, yt := noisyColumnsTable(150, feats, 2)
 			fit := func(opts ...Option) (float64, []*member, map[string]bool) {
 				r2, r := modelScore(t, &fixedKernelModel{fakeModel{nq: 19}}, "fixed-kernel", X, y, Xt, yt,
-					append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain), WithSeed(3), c.local}, opts...)...)
+					append([]Option{WithEnsemble(members), WithPreprocessing(PreprocessPlain), WithSeed(3), c.local,
+						WithNeighbourFeature(false)}, opts...)...) // the subsets alone: the neighbour column would also narrow views
 				kept, drop := r.fit.ens.members, map[string]bool(nil)
 				if l := r.fit.local; l != nil {
 					g, err := fitGlobal(r.qm, SelectRows(l.table, rowRange(0, l.rows)), l.features, l.target, l.fromTable, l.y[:l.rows], &l.sub)

@@ -57,6 +57,13 @@ type localFit struct {
 	// weights, when set, are the members' weights in every group
 	// (local_weights.go); the groups then do not weight their own.
 	weights []float64
+	// neighbour, when set, is the column of the neighbour feature
+	// (local_knn.go), already in table and features.
+	neighbour *neighbourFeature
+	// whole, when set, is the one fit on every training row (a table no
+	// larger than a context, kept for the neighbour feature): Fit made it,
+	// and every query row is predicted with it.
+	whole *fitState
 }
 
 // fitLocal returns the fitted state for local contexts, or nil when they do
@@ -84,9 +91,19 @@ func fitLocal(t *Table, features []string, target string, fromTable bool, y []fl
 		sub.weights = weightsOff
 	}
 	st := &fitState{features: features, target: target, fromTable: fromTable, ens: &ensemble{enc: enc}}
+	table, colNames := SelectRows(t, rowRange(0, t.rows)), features
+	var nf *neighbourFeature
+	if s.neighbour && enc.svd == nil { // a wide table's SVD would mix the column into every component
+		var vals []float64
+		if nf, vals = fitNeighbourFeature(z, space.dim, y, t.Names()); nf != nil {
+			table.AddNumeric(nf.name, vals)
+			colNames = append(append([]string(nil), features...), nf.name)
+			sub.neighbourCol = nf.name
+		}
+	}
 	st.local = &localFit{
-		table:    SelectRows(t, rowRange(0, t.rows)),
-		features: features, target: target, fromTable: fromTable,
+		table: table, neighbour: nf,
+		features: colNames, target: target, fromTable: fromTable,
 		y:     append([]float64(nil), y...),
 		space: space, z: z,
 		rows: s.localRows, group: s.localGroup,
@@ -101,6 +118,9 @@ func (l *localFit) predict(qm quantileModel, q *query, emit emitFunc) error {
 		return nil
 	}
 	z := l.space.coords(q.m)
+	if l.whole != nil {
+		return l.predictGroup(qm, q, z, rowRange(0, q.m.rows), l.whole, emit)
+	}
 	for _, g := range groupQueries(z, l.space.dim, l.group, l.sub.seed) {
 		ctx := nearestRows(l.z, z, g, l.space.dim, l.rows, l.y)
 		yc := make([]float64, len(ctx))
@@ -114,23 +134,38 @@ func (l *localFit) predict(qm quantileModel, q *query, emit emitFunc) error {
 		if l.weights != nil && !st.constant {
 			st.ens.weights = l.weights
 		}
-		gt := SelectRows(q.t, g)
-		m, err := st.ens.enc.encode(gt, l.target)
-		if err != nil {
-			return err
-		}
-		err = st.run(qm, &query{m: m, t: gt}, func(rows []int, quant []float64, nq int) error {
-			orig := make([]int, len(rows))
-			for k, i := range rows {
-				orig[k] = g[i]
-			}
-			return emit(orig, quant, nq)
-		})
-		if err != nil {
+		if err := l.predictGroup(qm, q, z, g, st, emit); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// predictGroup predicts the query rows g (rank coordinates z) with st, the
+// fit on their context, adding the neighbour feature when there is one.
+func (l *localFit) predictGroup(qm quantileModel, q *query, z []float64, g []int, st *fitState, emit emitFunc) error {
+	gt := SelectRows(q.t, g)
+	if l.neighbour != nil {
+		d := l.space.dim
+		qz := make([]float64, len(g)*d)
+		for k, i := range g {
+			copy(qz[k*d:(k+1)*d], z[i*d:(i+1)*d])
+		}
+		if err := gt.AddNumeric(l.neighbour.name, l.neighbour.values(l.z, qz, d, l.y)); err != nil {
+			return err
+		}
+	}
+	m, err := st.ens.enc.encode(gt, l.target)
+	if err != nil {
+		return err
+	}
+	return st.run(qm, &query{m: m, t: gt}, func(rows []int, quant []float64, nq int) error {
+		orig := make([]int, len(rows))
+		for k, i := range rows {
+			orig[k] = g[i]
+		}
+		return emit(orig, quant, nq)
+	})
 }
 
 // rankSpace maps base columns to mid-ranks among the training values.

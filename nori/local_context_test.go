@@ -240,10 +240,15 @@ func fitFake(t *testing.T, X [][]float64, y []float64, opts ...Option) *Regresso
 	return r
 }
 
+// TestLocalContextOffBelowItsSize: a table no larger than a context gets
+// one context of every row. Without the neighbour feature that is exactly
+// the fit without local contexts; with it, Fit makes that one fit (on the
+// table and its neighbour column) and Predict only runs the kept members,
+// each row predicted as it would be alone.
 func TestLocalContextOffBelowItsSize(t *testing.T) {
 	X, y := localData(200, 1)
 	Xq, _ := localData(60, 2)
-	local := fitFake(t, X, y, WithLocalContext(256, 10))
+	local := fitFake(t, X, y, WithLocalContext(256, 10), WithNeighbourFeature(false))
 	if local.fit.local != nil {
 		t.Fatal("200 training rows with 256-row local contexts: local contexts should not apply")
 	}
@@ -257,6 +262,36 @@ func TestLocalContextOffBelowItsSize(t *testing.T) {
 	}
 	if !sameFloats(a, b) {
 		t.Error("below the local context size the predictions differ from one global context")
+	}
+
+	f := &fakeModel{nq: 49}
+	r, err := NewRegressor(withQuantileModel(f, "fake"), WithEnsemble(3), WithSeed(4), WithLocalContext(256, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	l := r.fit.local
+	if l == nil || l.whole == nil || l.neighbour == nil {
+		t.Fatal("200 training rows with the neighbour feature: want one fit of every row with the feature")
+	}
+	before := f.calls.Load()
+	all, err := r.Predict(Xq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := f.calls.Load() - before; calls != 3 {
+		t.Errorf("Predict ran the model %d times, want 3 (one per member: Fit scored them)", calls)
+	}
+	for i := range Xq {
+		one, err := r.Predict(Xq[i : i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Float64bits(one[0]) != math.Float64bits(all[i]) {
+			t.Fatalf("query row %d predicted %v alone, %v with the others", i, one[0], all[i])
+		}
 	}
 }
 

@@ -60,12 +60,18 @@ type settings struct {
 	// dropFeatures: the features the subset candidates leave out, set by
 	// Fit; nil: every candidate sees every feature.
 	dropFeatures map[string]bool
+	// neighbour: whether local contexts add the neighbour feature, the
+	// mean target of a row's nearest training rows (local_knn.go).
+	neighbour bool
+	// neighbourCol: the neighbour feature's column name, set by Fit when
+	// it adds one; candidates i with i/2 odd leave it out.
+	neighbourCol string
 }
 
 func defaultSettings() settings {
 	return settings{ensemble: DefaultEnsemble, budget: DefaultBudget, workers: 1, device: tensor.CPU,
 		localRows: DefaultLocalContextRows, localGroup: DefaultLocalGroupRows, localMetric: true,
-		pool: DefaultMemberPool, targetCodes: true, subsets: true}
+		pool: DefaultMemberPool, targetCodes: true, subsets: true, neighbour: true}
 }
 
 // Option configures a Regressor (see NewRegressor).
@@ -149,6 +155,19 @@ func WithMemberPool(n int) Option {
 func WithFeatureSubsets(on bool) Option {
 	return func(s *settings) error {
 		s.subsets = on
+		return nil
+	}
+}
+
+// WithNeighbourFeature sets whether tables with local contexts
+// (WithLocalContext) give every row one more column, the mean target of its
+// nearest training rows in the learned distance (leaving a training row's
+// own target out), which the network then reads beside the features
+// (default: off). It carries what the whole table says about a row's
+// neighbourhood into a context of a few hundred rows.
+func WithNeighbourFeature(on bool) Option {
+	return func(s *settings) error {
+		s.neighbour = on
 		return nil
 	}
 }

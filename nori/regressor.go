@@ -185,8 +185,20 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 	if s.weights == weightsOff {
 		s.pool = 0 // nothing to choose the members by
 	}
-	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && s.localRows > 0 && t.rows > s.localRows {
-		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil {
+	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && s.localRows > 0 && (t.rows > s.localRows || s.neighbour) {
+		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil && t.rows <= s.localRows {
+			// No larger than a context: one context of every row, as
+			// without local contexts, but with the neighbour feature.
+			if l := st.local; l.neighbour != nil {
+				whole, err := fitGlobal(r.qm, l.table, l.features, target, fromTable, l.y, &l.sub)
+				if err != nil {
+					return err
+				}
+				l.whole = whole
+				r.fit = st
+				return nil
+			}
+		} else if st != nil {
 			if err := st.local.chooseRows(r.qm); err != nil {
 				return err
 			}

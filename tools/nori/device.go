@@ -118,8 +118,9 @@ func addLocalContextFlags(fs *flag.FlagSet) func() []nori.Option {
 	group := fs.Int("local-group", nori.DefaultLocalGroupRows, "query rows per group sharing one local context, about (fewer: closer neighbourhoods, slower)")
 	metric := fs.Bool("local-metric", true, "pick a local context's rows by a distance that weights each feature by how much it helps a nearest-neighbour prediction of the target (false: every feature the same)")
 	size := fs.Bool("local-size-choice", false, "choose the local contexts' size per table among half, once and twice -local-context by predicting 100 held-out training rows (a noisy judge: off by default)")
+	neighbour := fs.Bool("neighbour-feature", true, "with local contexts, give every row one more column, the mean target of its nearest training rows in the learned distance (a training row's own target left out), read by half the candidate members (false: no such column)")
 	return func() []nori.Option {
-		return []nori.Option{nori.WithLocalContext(*rows, *group), nori.WithLocalMetric(*metric), nori.WithLocalSizeChoice(*size)}
+		return []nori.Option{nori.WithLocalContext(*rows, *group), nori.WithLocalMetric(*metric), nori.WithLocalSizeChoice(*size), nori.WithNeighbourFeature(*neighbour)}
 	}
 }
 

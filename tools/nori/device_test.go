@@ -49,6 +49,8 @@ func TestLocalContextFlags(t *testing.T) {
 		{[]string{"-local-metric=sometimes"}, true},
 		{[]string{"-local-size-choice"}, false},
 		{[]string{"-local-size-choice=maybe"}, true},
+		{[]string{"-neighbour-feature=false"}, false},
+		{[]string{"-neighbour-feature=perhaps"}, true},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
@@ -58,8 +60,8 @@ func TestLocalContextFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want error %v", c.args, err, c.err)
 			continue
 		}
-		if got := len(local()); err == nil && got != 3 {
-			t.Errorf("%v: %d options, want 3", c.args, got)
+		if got := len(local()); err == nil && got != 4 {
+			t.Errorf("%v: %d options, want 4", c.args, got)
 		}
 	}
 }
