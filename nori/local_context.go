@@ -38,6 +38,13 @@ import (
 //     for tables of at most localWeightRows rows; above, every group uses
 //     the weights Fit scored on a few probe contexts (local_weights.go).
 //
+// With the neighbour feature (local_knn.go), Fit adds a column to the
+// training rows, the mean target of each row's nearest other training rows
+// in the distance of step 1, and Predict adds it to the query rows, from
+// every training row, before the groups fit; a table no larger than a
+// context then takes this path too, with one context of every row, fitted
+// once by Fit.
+//
 // Cost: a group costs one Fit on rows rows plus the prediction of its
 // members, so a query set of q rows costs about q/localGroup such fits;
 // the distances cost n·q·d, small next to the network.

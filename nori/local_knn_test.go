@@ -194,3 +194,17 @@ func columnOf(X [][]float64, j int) []float64 {
 	}
 	return c
 }
+
+// BenchmarkNeighbourFeature: the feature's cost at Fit on a table of the
+// benchmark's largest size (4,000 training rows of 20 features).
+func BenchmarkNeighbourFeature(b *testing.B) {
+	const n, d = 4000, 20
+	z := randomCoords(n, d, 1)
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = z[i*d] + z[i*d+1]*z[i*d+2]
+	}
+	for b.Loop() {
+		fitNeighbourFeature(z, d, y, nil)
+	}
+}

@@ -32,7 +32,9 @@ func parseNumber(s string) (float64, error) {
 // 256 training rows (WithLocalContext), Fit keeps the rows and Predict groups
 // the query rows by nearness (in a distance whose feature weights Fit
 // learns) and predicts each group from the training rows nearest to it,
-// fitting the preprocessing and weights on those rows.
+// fitting the preprocessing and weights on those rows. Half the ensemble's
+// candidate members also read the neighbour feature, the mean target of a
+// row's nearest training rows (WithNeighbourFeature).
 //
 // A Regressor is not safe for concurrent use while Fit runs; once fitted, its
 // Predict methods may be called from several goroutines when the underlying
