@@ -159,12 +159,15 @@ func WithFeatureSubsets(on bool) Option {
 	}
 }
 
-// WithNeighbourFeature sets whether tables with local contexts
-// (WithLocalContext) give every row one more column, the mean target of its
-// nearest training rows in the learned distance (leaving a training row's
-// own target out), which the network then reads beside the features
-// (default: off). It carries what the whole table says about a row's
-// neighbourhood into a context of a few hundred rows.
+// WithNeighbourFeature sets whether Fit gives every row one more column,
+// the mean target of its nearest training rows in the learned distance of
+// the local contexts (a training row's own target left out), read by half
+// the candidate members (default: on; it needs WithLocalContext, and a
+// table no larger than a context then gets one context of every row with
+// the column). It carries what the whole table says about a row's
+// neighbourhood into a context of a few hundred rows: on the 25 benchmark
+// tables it raised the mean R² by 0.009 (kin8nm +0.078, servo +0.061,
+// airfoil +0.027; diabetes -0.028; docs/model.md).
 func WithNeighbourFeature(on bool) Option {
 	return func(s *settings) error {
 		s.neighbour = on
