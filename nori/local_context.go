@@ -266,7 +266,22 @@ func nearestRows(trainZ, queryZ []float64, group []int, d, m int, y []float64) [
 		}
 		dist[i] = best
 	}
-	before := func(a, b int) bool {
+	before := nearerRow(dist, y)
+	// A heap of the m best so far: O(n log m).
+	h := make([]int, 0, m)
+	for i := range n {
+		h = keepBest(h, i, m, before)
+	}
+	slices.Sort(h)
+	return h
+}
+
+// nearerRow orders training rows by dist, ties by the smaller target, then
+// the earlier row: the order of every nearest-row search of the local
+// contexts, so that results do not depend on the rows' order but for exact
+// duplicates.
+func nearerRow(dist, y []float64) func(a, b int) bool {
+	return func(a, b int) bool {
 		if dist[a] != dist[b] {
 			return dist[a] < dist[b]
 		}
@@ -275,11 +290,4 @@ func nearestRows(trainZ, queryZ []float64, group []int, d, m int, y []float64) [
 		}
 		return a < b
 	}
-	// A heap of the m best so far: O(n log m).
-	h := make([]int, 0, m)
-	for i := range n {
-		h = keepBest(h, i, m, before)
-	}
-	slices.Sort(h)
-	return h
 }

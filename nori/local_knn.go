@@ -78,15 +78,7 @@ func nearestTargets(tz, qz []float64, d int, y []float64, kmax int, self bool) [
 			}
 			dist[i] = s
 		}
-		before := func(a, b int) bool {
-			if dist[a] != dist[b] {
-				return dist[a] < dist[b]
-			}
-			if y[a] != y[b] {
-				return y[a] < y[b]
-			}
-			return a < b
-		}
+		before := nearerRow(dist, y)
 		k := min(kmax, n)
 		if self {
 			k = min(kmax, n-1)
