@@ -2,6 +2,7 @@ package nori
 
 import (
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -91,7 +92,12 @@ func nearestTargets(tz, qz []float64, d int, y []float64, kmax int, self bool) [
 			h = keepBest(h, i, k, before)
 		}
 		// keepBest keeps a heap, farthest first; sort by distance.
-		sortByRank(h, before)
+		slices.SortFunc(h, func(a, b int) int {
+			if before(a, b) {
+				return -1
+			}
+			return 1 // h holds distinct rows, and before is a strict total order
+		})
 		ys := make([]float64, len(h))
 		for r, i := range h {
 			ys[r] = y[i]
@@ -99,15 +105,6 @@ func nearestTargets(tz, qz []float64, d int, y []float64, kmax int, self bool) [
 		out[p] = ys
 	}
 	return out
-}
-
-// sortByRank sorts idx by before (insertion sort: k is small).
-func sortByRank(idx []int, before func(a, b int) bool) {
-	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && before(idx[j], idx[j-1]); j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
 }
 
 // meanOfFirst returns the mean of the first k values of each row.

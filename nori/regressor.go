@@ -188,35 +188,50 @@ func (r *Regressor) fitTable(t *Table, features []string, target string, fromTab
 		s.pool = 0 // nothing to choose the members by
 	}
 	if lo, hi := slices.Min(y), slices.Max(y); lo != hi && s.localRows > 0 && (t.rows > s.localRows || s.neighbour) {
-		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil && t.rows <= s.localRows {
-			// No larger than a context: one context of every row, as
-			// without local contexts, but with the neighbour feature.
-			if l := st.local; l.neighbour != nil {
-				whole, err := fitGlobal(r.qm, l.table, l.features, target, fromTable, l.y, &l.sub)
-				if err != nil {
-					return err
-				}
-				l.whole = whole
-				r.fit = st
-				return nil
-			}
-		} else if st != nil {
-			if err := st.local.chooseRows(r.qm); err != nil {
+		if st := fitLocal(t, features, target, fromTable, y, &s); st != nil {
+			if err := r.fitLocalState(st, t.rows, &s); err != nil {
 				return err
 			}
-			if s.weights == weightsAuto && t.rows > localWeightRows {
-				if err := st.local.fitSharedWeights(r.qm); err != nil {
-					return err
-				}
+			if r.fit != nil {
+				return nil
 			}
-			r.fit = st
-			return nil
 		}
 	}
 	s.dropFeatures = globalDrop(t, features, y, &s)
 	st, err := fitGlobal(r.qm, t, features, target, fromTable, y, &s)
 	if err != nil {
 		return err
+	}
+	r.fit = st
+	return nil
+}
+
+// fitLocalState finishes a local fit of a table of n rows and sets r.fit,
+// or leaves r.fit nil when a table no larger than a context got no
+// neighbour feature (it then needs no local state: one global context).
+func (r *Regressor) fitLocalState(st *fitState, n int, s *settings) error {
+	l := st.local
+	if n <= s.localRows {
+		// No larger than a context: one context of every row, as without
+		// local contexts, but with the neighbour feature.
+		if l.neighbour == nil {
+			return nil
+		}
+		whole, err := fitGlobal(r.qm, l.table, l.features, l.target, l.fromTable, l.y, &l.sub)
+		if err != nil {
+			return err
+		}
+		l.whole = whole
+		r.fit = st
+		return nil
+	}
+	if err := l.chooseRows(r.qm); err != nil {
+		return err
+	}
+	if s.weights == weightsAuto && n > localWeightRows {
+		if err := l.fitSharedWeights(r.qm); err != nil {
+			return err
+		}
 	}
 	r.fit = st
 	return nil
